@@ -1,0 +1,134 @@
+// Command keptn-api serves the Keptn 0.7 control-plane API: the api,
+// configuration-service and mongodb-datastore collections under /api, on an
+// embedded SQLite store in its data directory.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	flags "github.com/jessevdk/go-flags"
+
+	"github.com/keptn-api/keptn-api/internal/server"
+	"github.com/keptn-api/keptn-api/store/sqlite"
+)
+
+// options are the command-line flags; each has an environment variable.
+type options struct {
+	Host            string        `long:"host" env:"KEPTN_HOST" default:"127.0.0.1" description:"address to listen on"`
+	Port            int           `long:"port" env:"KEPTN_PORT" default:"8080" description:"TCP port to listen on (0 picks a free one)"`
+	DataDir         string        `long:"data-dir" env:"KEPTN_DATA_DIR" default:"keptn-data" description:"directory of the event database and the generated API token"`
+	APIToken        string        `long:"api-token" env:"KEPTN_API_TOKEN" description:"API token clients send in the x-token header; without it, one is generated once and kept in the data directory"`
+	LogLevel        string        `long:"log-level" env:"KEPTN_LOG_LEVEL" default:"info" choice:"debug" choice:"info" choice:"warn" choice:"error" description:"minimum level of log records"`
+	MaxBodySize     int64         `long:"max-body-size" env:"KEPTN_MAX_BODY_SIZE" default:"67108864" description:"maximum request body in bytes; larger bodies get a 413"`
+	ShutdownTimeout time.Duration `long:"shutdown-timeout" env:"KEPTN_SHUTDOWN_TIMEOUT" default:"30s" description:"how long a SIGTERM waits for requests in flight"`
+}
+
+func main() {
+	var opts options
+	if _, err := flags.Parse(&opts); err != nil {
+		var ferr *flags.Error
+		if errors.As(err, &ferr) && ferr.Type == flags.ErrHelp {
+			os.Exit(0)
+		}
+		os.Exit(2)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, opts, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "keptn-api:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx is canceled, then drains requests in flight and
+// closes the store.
+func run(ctx context.Context, opts options, stdout io.Writer) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(opts.LogLevel)); err != nil {
+		return fmt.Errorf("invalid --log-level %q: %w", opts.LogLevel, err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	token, generated, err := apiToken(opts)
+	if err != nil {
+		return err
+	}
+
+	events, err := sqlite.Open(ctx, filepath.Join(opts.DataDir, "events.db"), sqlite.Options{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := events.Close(); err != nil {
+			log.Error("closing the event store failed", "error", err)
+		}
+	}()
+
+	router, _, err := server.New(server.Config{
+		APIToken:     token,
+		MaxBodyBytes: opts.MaxBodySize,
+		Events:       events,
+		Log:          log,
+	})
+	if err != nil {
+		return err
+	}
+
+	listener, err := net.Listen("tcp", net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port)))
+	if err != nil {
+		return err
+	}
+	endpoint := "http://" + listener.Addr().String() + "/api"
+	log.Info("keptn-api started", "endpoint", endpoint, "data_dir", opts.DataDir, "version", server.KeptnVersion)
+	if generated {
+		printFirstStart(stdout, endpoint, tokenPath(opts.DataDir))
+	}
+
+	srv := &http.Server{
+		Handler:           router,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(listener) }()
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+
+	log.Info("shutting down", "timeout", opts.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), opts.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("drain requests: %w", err)
+	}
+	log.Info("keptn-api stopped")
+	return nil
+}
+
+func printFirstStart(w io.Writer, endpoint, path string) {
+	fmt.Fprintf(w, `keptn-api generated an API token and stored it in %s.
+Endpoint: %s
+Authenticate every request with the x-token header, for example:
+  curl -X POST -H "x-token: $(cat %s)" %s/v1/auth
+`, path, endpoint, path, endpoint)
+}

@@ -1,0 +1,73 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/keptn-api/keptn-api/internal/httpx"
+	"github.com/keptn-api/keptn-api/store"
+)
+
+// clientError is a failure caused by the request. Its message is returned to
+// the client as is, so it must name the offending value and nothing secret.
+type clientError struct {
+	status  int
+	message string
+}
+
+func (e *clientError) Error() string { return e.message }
+
+func badRequest(format string, args ...any) error {
+	return &clientError{status: http.StatusBadRequest, message: fmt.Sprintf(format, args...)}
+}
+
+func notFound(format string, args ...any) error {
+	return &clientError{status: http.StatusNotFound, message: fmt.Sprintf(format, args...)}
+}
+
+// unprocessable reports a required value that is missing, with the 422 and
+// the message that go-swagger's own validation gives.
+func unprocessable(format string, args ...any) error {
+	return &clientError{status: http.StatusUnprocessableEntity, message: fmt.Sprintf(format, args...)}
+}
+
+// errorStatuses maps the store's sentinel errors to HTTP statuses.
+var errorStatuses = []struct {
+	err    error
+	status int
+}{
+	{store.ErrNotFound, http.StatusNotFound},
+	{store.ErrAlreadyExists, http.StatusConflict},
+	{store.ErrInvalidQuery, http.StatusBadRequest},
+	{context.Canceled, http.StatusServiceUnavailable},
+	{context.DeadlineExceeded, http.StatusServiceUnavailable},
+}
+
+// errorResponse is the one place where handler errors become a status and a
+// message. A 5xx is logged once at error level with its cause, and its message
+// carries only the request id; a 4xx is logged at debug level.
+func errorResponse(r *http.Request, log *slog.Logger, err error) (int, string) {
+	id := httpx.RequestID(r.Context())
+
+	var ce *clientError
+	if errors.As(err, &ce) {
+		log.Debug("request rejected", "request_id", id, "status", ce.status, "error", ce.message)
+		return ce.status, ce.message
+	}
+	for _, m := range errorStatuses {
+		if !errors.Is(err, m.err) {
+			continue
+		}
+		if m.status < 500 {
+			log.Debug("request rejected", "request_id", id, "status", m.status, "error", err)
+			return m.status, err.Error()
+		}
+		log.Warn("request aborted", "request_id", id, "error", err)
+		return m.status, "request aborted (request id " + id + ")"
+	}
+	log.Error("request failed", "request_id", id, "method", r.Method, "path", r.URL.Path, "error", err)
+	return http.StatusInternalServerError, "internal server error (request id " + id + ")"
+}

@@ -1,0 +1,158 @@
+// Package server composes the three Keptn collections into one http.Handler
+// with the gateway layout of a Keptn 0.7 installation: each collection at its
+// public prefix under /api, the Swagger UI and specs, and a liveness probe.
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/keptn-api/keptn-api/handlers"
+	"github.com/keptn-api/keptn-api/internal/eventbus"
+	"github.com/keptn-api/keptn-api/internal/httpx"
+	"github.com/keptn-api/keptn-api/internal/keptn"
+	"github.com/keptn-api/keptn-api/internal/swaggerui"
+	"github.com/keptn-api/keptn-api/store"
+	"github.com/keptn-api/keptn-api/swagger"
+)
+
+// KeptnVersion is the Keptn release whose API this server implements. GET
+// /api/v1/metadata reports it, and Keptn clients compare it with their own.
+const KeptnVersion = "0.7.3"
+
+// Public prefixes of the collections, as the Keptn gateway exposes them.
+const (
+	apiPrefix           = "/api"
+	configurationPrefix = "/api/configuration-service"
+	datastorePrefix     = "/api/mongodb-datastore"
+)
+
+// Config holds what the router needs.
+type Config struct {
+	// APIToken is the shared secret clients send in the x-token header.
+	APIToken string
+	// MaxBodyBytes caps request bodies; larger ones get a JSON 413.
+	MaxBodyBytes int64
+	Events       store.Events
+	Log          *slog.Logger
+}
+
+// New returns the composite router and the event bus that every accepted
+// event passes through.
+func New(cfg Config) (http.Handler, *eventbus.Bus, error) {
+	signer, err := keptn.NewTokenSigner(cfg.APIToken)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		return nil, nil, fmt.Errorf("invalid body limit %d: it must be positive", cfg.MaxBodyBytes)
+	}
+	auth := httpx.NewTokenAuth(cfg.APIToken)
+	bus := eventbus.New(cfg.Events, cfg.Log)
+
+	apiHandler, err := handlers.NewAPI(bus, cfg.Events, signer, KeptnVersion, cfg.Log).Handler(auth)
+	if err != nil {
+		return nil, nil, err
+	}
+	configurationHandler, err := handlers.NewConfiguration(cfg.Log).Handler(auth)
+	if err != nil {
+		return nil, nil, err
+	}
+	datastoreHandler, err := handlers.NewDatastore(bus, cfg.Events, cfg.Log).Handler(auth)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", health)
+	mux.Handle("/", notFoundHandler())
+	mux.Handle(apiPrefix+"/{$}", http.RedirectHandler(apiPrefix+"/swagger-ui/", http.StatusMovedPermanently))
+	mux.Handle(apiPrefix, http.RedirectHandler(apiPrefix+"/swagger-ui/", http.StatusMovedPermanently))
+
+	specs := []struct {
+		prefix, base string
+		raw          []byte
+	}{
+		{apiPrefix, "/api/v1", swagger.API},
+		{configurationPrefix, "/api/configuration-service/v1", swagger.ConfigurationService},
+		{datastorePrefix, "/api/mongodb-datastore", swagger.MongoDBDatastore},
+	}
+	for _, s := range specs {
+		published, err := swaggerui.PublishSpec(s.raw, s.base)
+		if err != nil {
+			return nil, nil, fmt.Errorf("publish spec of %s: %w", s.prefix, err)
+		}
+		mux.Handle("GET "+s.prefix+"/swagger-ui/swagger.yaml", swaggerui.SpecHandler(published))
+	}
+	mux.Handle("GET "+apiPrefix+"/swagger-ui/", http.StripPrefix(apiPrefix+"/swagger-ui", swaggerui.Handler()))
+
+	mux.Handle(configurationPrefix+"/", auth.Wrap(stripPrefix(configurationPrefix, configurationHandler)))
+	mux.Handle(datastorePrefix+"/", auth.Wrap(stripPrefix(datastorePrefix, datastoreHandler)))
+	mux.Handle(apiPrefix+"/v1/auth", auth.Wrap(asAuthCall(stripPrefix(apiPrefix, apiHandler))))
+	mux.Handle(apiPrefix+"/", auth.Wrap(stripPrefix(apiPrefix, apiHandler)))
+
+	var h http.Handler = mux
+	h = httpx.LimitBody(cfg.MaxBodyBytes, h)
+	h = httpx.Recover(cfg.Log, h)
+	h = httpx.AccessLog(cfg.Log, h)
+	h = httpx.WithRequestID(h)
+	return h, bus, nil
+}
+
+func health(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"status":"OK"}` + "\n"))
+}
+
+func notFoundHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteError(w, http.StatusNotFound, fmt.Sprintf("path %s was not found", r.URL.Path))
+	})
+}
+
+// stripPrefix removes a collection's public prefix, as the Keptn gateway
+// does, and a trailing slash, which some Keptn clients add to list calls
+// (GET .../v1/project/ is GET .../v1/project).
+func stripPrefix(prefix string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path := trimPath(r.URL.Path, prefix)
+		rawPath := ""
+		if r.URL.RawPath != "" {
+			rawPath = trimPath(r.URL.RawPath, prefix)
+		}
+		r2 := new(http.Request)
+		*r2 = *r
+		r2.URL = new(url.URL)
+		*r2.URL = *r.URL
+		r2.URL.Path = path
+		r2.URL.RawPath = rawPath
+		next.ServeHTTP(w, r2)
+	})
+}
+
+func trimPath(path, prefix string) string {
+	path = strings.TrimPrefix(path, prefix)
+	if len(path) > 1 {
+		path = strings.TrimSuffix(path, "/")
+	}
+	if path == "" {
+		path = "/"
+	}
+	return path
+}
+
+// asAuthCall turns any request to /api/v1/auth into a POST without a body,
+// as the Keptn gateway forwards it: some clients check the token with GET.
+func asAuthCall(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.Method = http.MethodPost
+		r2.Body = http.NoBody
+		r2.ContentLength = 0
+		r2.Header.Del("Content-Type")
+		next.ServeHTTP(w, r2)
+	})
+}
