@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -114,6 +115,9 @@ func (h *Datastore) GetEvents(params event.GetEventsParams, _ any) event.GetEven
 // GetEventsByType returns the newest events of one type that match a filter.
 func (h *Datastore) GetEventsByType(params event.GetEventsByTypeParams, _ any) event.GetEventsByTypeResponder {
 	q, err := parseTypeFilter(params.EventType, params.Filter)
+	if err == nil {
+		err = checkBoolParam(params.HTTPRequest, "excludeInvalidated")
+	}
 	if err != nil {
 		return failDatastore(h.log, params.HTTPRequest, err, event.NewGetEventsByTypeDefault)
 	}
@@ -204,6 +208,21 @@ func appendCondition(conds []store.Condition, field string, v *string) []store.C
 		return conds
 	}
 	return append(conds, store.Condition{Field: field, Values: []string{*v}})
+}
+
+// checkBoolParam rejects a boolean query parameter that is not a boolean.
+// go-swagger's binder reads any value it does not know as false, which would
+// turn a typo into the opposite of the caller's intent.
+func checkBoolParam(r *http.Request, name string) error {
+	raw := r.URL.Query().Get(name)
+	if raw == "" {
+		return nil
+	}
+	if _, err := strconv.ParseBool(raw); err != nil {
+		return &clientError{status: http.StatusUnprocessableEntity,
+			message: fmt.Sprintf("%s in query must be of type bool: %q", name, raw)}
+	}
+	return nil
 }
 
 // value returns the string an optional parameter points to, or "".
