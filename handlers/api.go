@@ -88,7 +88,7 @@ func (h *API) PostEvent(params event.PostEventParams, _ any) event.PostEventResp
 	switch kind := keptn.JSONKind(in.Data); kind {
 	case "object":
 	case "null":
-		return failAPI(h.log, params.HTTPRequest, unprocessable("data in body is required"), event.NewPostEventDefault)
+		return failAPI(h.log, params.HTTPRequest, unprocessable(codeRequired, "data in body is required"), event.NewPostEventDefault)
 	default:
 		return failAPI(h.log, params.HTTPRequest, badRequest("invalid data: it must be a JSON object, not a JSON %s", kind), event.NewPostEventDefault)
 	}
@@ -171,8 +171,8 @@ func apiEventContext(ec keptn.EventContext) *models.EventContext {
 // failAPI maps err through the error funnel into the default response of an
 // operation, given the generated constructor of that response.
 func failAPI[R interface{ WithPayload(*models.Error) R }](log *slog.Logger, r *http.Request, err error, newDefault func(int) R) R {
-	status, message := errorResponse(r, log, err)
-	return newDefault(status).WithPayload(&models.Error{Code: int64(status), Message: &message})
+	status, code, message := errorResponse(r, log, err)
+	return newDefault(status).WithPayload(&models.Error{Code: code, Message: &message})
 }
 
 // assignWorkflows assigns the project, service, evaluation and bridge

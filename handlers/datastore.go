@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -141,8 +140,8 @@ func (h *Datastore) GetEventsByType(params event.GetEventsByTypeParams, _ any) e
 // failDatastore maps err through the error funnel into the default response
 // of an operation, given the generated constructor of that response.
 func failDatastore[R interface{ WithPayload(*models.Error) R }](log *slog.Logger, r *http.Request, err error, newDefault func(int) R) R {
-	status, message := errorResponse(r, log, err)
-	return newDefault(status).WithPayload(&models.Error{Code: int64(status), Message: &message})
+	status, code, message := errorResponse(r, log, err)
+	return newDefault(status).WithPayload(&models.Error{Code: code, Message: &message})
 }
 
 // parseTypeFilter turns the filter of GET /event/type/{eventType} into a
@@ -218,11 +217,11 @@ func checkBoolParam(r *http.Request, name string) error {
 	if raw == "" {
 		return nil
 	}
-	if _, err := strconv.ParseBool(raw); err != nil {
-		return &clientError{status: http.StatusUnprocessableEntity,
-			message: fmt.Sprintf("%s in query must be of type bool: %q", name, raw)}
+	switch strings.ToLower(raw) {
+	case "true", "false", "1", "0", "t", "f", "yes", "no", "y", "n", "on", "off":
+		return nil
 	}
-	return nil
+	return unprocessable(codeInvalidType, "%s in query must be of type bool: %q", name, raw)
 }
 
 // value returns the string an optional parameter points to, or "".

@@ -14,7 +14,10 @@ import (
 // clientError is a failure caused by the request. Its message is returned to
 // the client as is, so it must name the offending value and nothing secret.
 type clientError struct {
-	status  int
+	status int
+	// code is the body code when it differs from the status, such as the
+	// validation codes 601 to 609 that go-swagger servers send with a 422.
+	code    int64
 	message string
 }
 
@@ -28,10 +31,16 @@ func notFound(format string, args ...any) error {
 	return &clientError{status: http.StatusNotFound, message: fmt.Sprintf(format, args...)}
 }
 
-// unprocessable reports a required value that is missing, with the 422 and
-// the message that go-swagger's own validation gives.
-func unprocessable(format string, args ...any) error {
-	return &clientError{status: http.StatusUnprocessableEntity, message: fmt.Sprintf(format, args...)}
+// Validation codes of go-swagger servers, sent in the body of a 422.
+const (
+	codeInvalidType = 601
+	codeRequired    = 602
+)
+
+// unprocessable reports a value that fails validation, with the 422, the
+// validation code and the message that go-swagger's own validation gives.
+func unprocessable(code int64, format string, args ...any) error {
+	return &clientError{status: http.StatusUnprocessableEntity, code: code, message: fmt.Sprintf(format, args...)}
 }
 
 // errorStatuses maps the store's sentinel errors to HTTP statuses.
@@ -46,10 +55,21 @@ var errorStatuses = []struct {
 	{context.DeadlineExceeded, http.StatusServiceUnavailable},
 }
 
-// errorResponse is the one place where handler errors become a status and a
-// message. A 5xx is logged once at error level with its cause, and its message
-// carries only the request id; a 4xx is logged at debug level.
-func errorResponse(r *http.Request, log *slog.Logger, err error) (int, string) {
+// errorResponse is the one place where handler errors become a status, a
+// body code and a message. A 5xx is logged once at error level with its
+// cause, and its message carries only the request id; a 4xx is logged at
+// debug level.
+func errorResponse(r *http.Request, log *slog.Logger, err error) (status int, code int64, message string) {
+	status, message = errorStatus(r, log, err)
+	code = int64(status)
+	var ce *clientError
+	if errors.As(err, &ce) && ce.code != 0 {
+		code = ce.code
+	}
+	return status, code, message
+}
+
+func errorStatus(r *http.Request, log *slog.Logger, err error) (int, string) {
 	id := httpx.RequestID(r.Context())
 
 	var ce *clientError

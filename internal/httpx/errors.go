@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
+	"slices"
+	"strings"
 
 	oaerrors "github.com/go-openapi/errors"
 )
@@ -48,20 +51,30 @@ func ServeError(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 
+	// go-swagger lists allowed methods and media types in map order, so
+	// they are sorted here to give the same answer every time.
 	var notAllowed *oaerrors.MethodNotAllowedError
 	if errors.As(err, &notAllowed) {
-		w.Header().Set("Allow", joinComma(notAllowed.Allowed))
+		allowed := slices.Sorted(slices.Values(notAllowed.Allowed))
+		w.Header().Set("Allow", strings.Join(allowed, ","))
+		WriteError(w, http.StatusMethodNotAllowed,
+			fmt.Sprintf("method %s is not allowed, but [%s] are", r.Method, strings.Join(allowed, ",")))
+		return
 	}
 
 	var apiErr oaerrors.Error
 	if errors.As(err, &apiErr) {
 		status := int(apiErr.Code())
+		message := apiErr.Error()
+		if status == http.StatusUnsupportedMediaType {
+			message = sortBracketList(message)
+		}
 		// Validation errors carry codes 601 to 609 in the body and go out
 		// as 422, as go-swagger servers answer.
 		if status >= 600 {
 			status = http.StatusUnprocessableEntity
 		}
-		writeErrorBody(w, status, ErrorBody{Code: int64(apiErr.Code()), Message: apiErr.Error()})
+		writeErrorBody(w, status, ErrorBody{Code: int64(apiErr.Code()), Message: message})
 		return
 	}
 	WriteError(w, http.StatusInternalServerError, "internal server error")
@@ -71,13 +84,17 @@ func bodyTooLargeMessage(limit int64) string {
 	return fmt.Sprintf("request body is larger than the limit of %d bytes", limit)
 }
 
-func joinComma(items []string) string {
-	out := ""
-	for i, s := range items {
-		if i > 0 {
-			out += ","
-		}
-		out += s
+var bracketList = regexp.MustCompile(`\[([^\]]*)\]`)
+
+// sortBracketList sorts the space-separated items of the last bracketed list
+// in a message, such as the accepted media types of a 415.
+func sortBracketList(message string) string {
+	loc := bracketList.FindAllStringSubmatchIndex(message, -1)
+	if len(loc) == 0 {
+		return message
 	}
-	return out
+	last := loc[len(loc)-1]
+	items := strings.Fields(message[last[2]:last[3]])
+	slices.Sort(items)
+	return message[:last[2]] + strings.Join(items, " ") + message[last[3]:]
 }

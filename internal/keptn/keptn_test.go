@@ -102,9 +102,9 @@ func TestScrubEventContext(t *testing.T) {
 	cases := map[string]string{
 		`{"a":1}`: `{"a":1}`,
 		`{"eventContext":{"keptnContext":"c","token":"t"},"a":"eventContext"}`: `{"eventContext":null,"a":"eventContext"}`,
-		`{"x":[{"eventContext" : "s\"}"}],"y":{"eventContext":[1,[2]]}}`:      `{"x":[{"eventContext" : null}],"y":{"eventContext":null}}`,
-		`{"\u0065ventContext":true}`: `{"\u0065ventContext":null}`,
-		`["eventContext"]`:           `["eventContext"]`,
+		`{"x":[{"eventContext" : "s\"}"}],"y":{"eventContext":[1,[2]]}}`:       `{"x":[{"eventContext" : null}],"y":{"eventContext":null}}`,
+		`{"\u0065ventContext":true}`:                                           `{"\u0065ventContext":null}`,
+		`["eventContext"]`:                                                     `["eventContext"]`,
 	}
 	for in, want := range cases {
 		if got := string(ScrubEventContext(json.RawMessage(in))); got != want {
