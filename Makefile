@@ -33,3 +33,7 @@ run: ## Run the server on the embedded store in ./keptn-data
 .PHONY: test
 test: ## Run every test, with the race detector
 	$(GO) test -race -count=1 ./...
+
+.PHONY: bench
+bench: ## Benchmark the server on loopback against a static ceiling; rewrites docs/benchmarks.md
+	$(GO) run ./cmd/keptn-api-bench $(BENCH_FLAGS)

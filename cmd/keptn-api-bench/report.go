@@ -1,0 +1,306 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"text/template"
+	"time"
+)
+
+// The floors every run is checked against. They are reported, not enforced:
+// a missed floor does not change the exit code.
+const (
+	minQueryRatio    = 0.2                   // query throughput / ceiling throughput
+	maxQueryP99      = 25 * time.Millisecond // query latency, 99th percentile
+	minIngestRate    = 5000                  // acknowledged events per second
+	maxRSSAfterSeed  = 200_000_000           // bytes
+	bytesPerMegabyte = 1_000_000
+)
+
+// report is one run's results.
+type report struct {
+	date         time.Time
+	cfg          config
+	machine      machine
+	seed         seedResult
+	results      []result
+	rssAfterSeed int64 // bytes
+	peakRSS      int64 // bytes
+	elapsed      time.Duration
+	examples     int // number of example events the seed copies
+}
+
+// floor is one checked floor.
+type floor struct {
+	name     string
+	target   string
+	measured string
+	met      bool
+}
+
+func (r report) ceilingRate() float64 {
+	for _, res := range r.results {
+		if res.kind == kindCeiling {
+			return res.rate
+		}
+	}
+	return 0
+}
+
+func (r report) ratio(res result) float64 {
+	ceiling := r.ceilingRate()
+	if ceiling == 0 {
+		return 0
+	}
+	return res.rate / ceiling
+}
+
+func (r report) floors() []floor {
+	var floors []floor
+	for _, res := range r.results {
+		switch res.kind {
+		case kindQuery:
+			ratio := r.ratio(res)
+			floors = append(floors,
+				floor{
+					name:     res.name + ": throughput",
+					target:   fmt.Sprintf("≥ %.1f× ceiling", minQueryRatio),
+					measured: fmt.Sprintf("%.3f×", ratio),
+					met:      ratio >= minQueryRatio,
+				},
+				floor{
+					name:     res.name + ": p99 latency",
+					target:   "≤ " + formatMillis(maxQueryP99),
+					measured: formatMillis(res.p99),
+					met:      res.requests > 0 && res.p99 <= maxQueryP99,
+				})
+		case kindIngest:
+			floors = append(floors, floor{
+				name:     "ingest: acknowledged events",
+				target:   fmt.Sprintf("≥ %d/s", minIngestRate),
+				measured: fmt.Sprintf("%.0f/s", res.rate),
+				met:      res.rate >= minIngestRate,
+			})
+		}
+	}
+	floors = append(floors, floor{
+		name:     "keptn-api RSS after seeding",
+		target:   fmt.Sprintf("≤ %d MB", maxRSSAfterSeed/bytesPerMegabyte),
+		measured: formatMegabytes(r.rssAfterSeed),
+		met:      r.rssAfterSeed <= maxRSSAfterSeed,
+	})
+	return floors
+}
+
+func formatMegabytes(b int64) string {
+	return fmt.Sprintf("%.1f MB", float64(b)/bytesPerMegabyte)
+}
+
+func metText(met bool) string {
+	if met {
+		return "met"
+	}
+	return "MISSED"
+}
+
+// tableRows returns the results table with its header row.
+func (r report) tableRows() [][]string {
+	rows := [][]string{{"scenario", "requests/s", "p50", "p99", "× ceiling", "mean response", "errors"}}
+	for _, res := range r.results {
+		rows = append(rows, []string{
+			res.name,
+			fmt.Sprintf("%.0f", res.rate),
+			formatMillis(res.p50),
+			formatMillis(res.p99),
+			fmt.Sprintf("%.3f", r.ratio(res)),
+			fmt.Sprintf("%.0f B", res.meanBytes),
+			fmt.Sprint(res.errors),
+		})
+	}
+	return rows
+}
+
+func (r report) floorRows() [][]string {
+	rows := [][]string{{"floor", "target", "measured", "result"}}
+	for _, f := range r.floors() {
+		rows = append(rows, []string{f.name, f.target, f.measured, metText(f.met)})
+	}
+	return rows
+}
+
+// text returns the report for the terminal.
+func (r report) text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s, %d connections, %s per scenario after %s of warm-up\n\n",
+		r.date.Format("2006-01-02 15:04 UTC"), r.cfg.connections, r.cfg.duration, r.cfg.warmup)
+	writeAligned(&b, r.tableRows())
+	fmt.Fprintf(&b, "\n%s\n", r.seed.summary())
+	fmt.Fprintf(&b, "keptn-api RSS after seeding: %s, peak RSS at the end: %s\n\n",
+		formatMegabytes(r.rssAfterSeed), formatMegabytes(r.peakRSS))
+	writeAligned(&b, r.floorRows())
+	return b.String()
+}
+
+func writeAligned(b *strings.Builder, rows [][]string) {
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	for _, row := range rows {
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	tw.Flush()
+}
+
+func markdownTable(rows [][]string) string {
+	var b strings.Builder
+	for i, row := range rows {
+		fmt.Fprintf(&b, "| %s |\n", strings.Join(row, " | "))
+		if i == 0 {
+			fmt.Fprintf(&b, "|%s\n", strings.Repeat(" --- |", len(row)))
+		}
+	}
+	return b.String()
+}
+
+// markdownTemplate is docs/benchmarks.md. The program overwrites the file on
+// every run, so edits to the explanation belong here.
+var markdownTemplate = template.Must(template.New("benchmarks.md").Parse(`# Benchmarks
+
+This page is written by ` + "`make bench`" + ` (the program in ` + "`cmd/keptn-api-bench`" + `) and overwritten on every run.
+Edit the text in that program, not here.
+
+## What is measured
+
+The benchmark runs on one machine and sends traffic to loopback addresses only.
+
+1. It builds ` + "`cmd/keptn-api`" + ` and starts it on an empty data directory with ` + "`--log-level warn`" + `, because at info level the server writes one access log line per request.
+2. It starts a ceiling: a plain ` + "`net/http`" + ` server in a separate process that returns the same 2,048-byte JSON body to every request.
+   The ceiling shows what this machine, this Go version and this load generator reach when the handler does no work, so each keptn-api figure is also given as a ratio to it.
+3. It seeds {{.Events}} events through ` + "`POST /api/mongodb-datastore/event`" + ` from {{.SeedWorkers}} concurrent clients: {{.Projects}} projects, {{.ContextsPerProject}} keptnContexts per project and {{.EventsPerContext}} events per keptnContext.
+   The events are copies of {{.Examples}} example events of a Keptn 0.7 delivery run (configuration change, deployment, tests, evaluation, approval, problem, remediation and others), taken in turn.
+   Each copy gets a fresh id, its context's ` + "`shkeptncontext`" + ` and project, and a time 20 to 21 s after the previous event of its context.
+   Before measuring, the program checks that each query returns the seeded events, and it stops if one does not.
+4. It measures each scenario for {{.Duration}} after {{.Warmup}} of unmeasured warm-up.
+   {{.Connections}} goroutines share one HTTP/1.1 keep-alive client with one connection each, and each goroutine sends its next request as soon as the previous one returns.
+   - ceiling: ` + "`GET /`" + ` on the static server.
+   - GET event by keptnContext: ` + "`GET /api/mongodb-datastore/event?keptnContext=C&pageSize=20`" + ` for a random seeded context.
+   - GET root events of project: ` + "`GET /api/mongodb-datastore/event?project=P&root=true&pageSize=20`" + ` for a random project.
+   - GET evaluation-done by filter: ` + "`GET /api/mongodb-datastore/event/type/sh.keptn.events.evaluation-done?filter=data.project:P%20AND%20data.service:carts&limit=20`" + ` for a random project.
+   - POST /api/v1/event (ingest): a configuration-change event without ` + "`shkeptncontext`" + ` for a random project, so every request starts a new keptnContext.
+     Only 200 responses count as acknowledged.
+
+requests/s counts the successful requests that started within the measured time, divided by that time, so for the ingest it is acknowledged events per second.
+p50 and p99 are the nearest-rank percentiles of their latencies, measured in the client from sending the request to reading the whole body.
+Any other status and every transport error count as errors, in the warm-up too.
+"mean response" is the mean body size of the successful responses.
+A page of 20 events is several times larger than the ceiling's body, and that difference is part of the ratio.
+RSS is ` + "`VmRSS`" + ` of the server process after seeding and ` + "`VmHWM`" + ` (peak RSS) after the last scenario, both read from ` + "`/proc/PID/status`" + `.
+One MB is 10^6 bytes.
+
+The load generator runs on the same machine as the server it measures, so both compete for the same CPUs.
+Figures vary between runs and machines, especially shared ones, so compare the ratios to the ceiling within one run rather than absolute figures across runs.
+
+## How to run
+
+` + "```" + `
+make bench
+` + "```" + `
+
+runs ` + "`go run ./cmd/keptn-api-bench`" + ` from the repository root.
+The run below took {{.Elapsed}} from the build of the server to this report.
+Flags can be passed as ` + "`make bench BENCH_FLAGS='-duration 10s'`" + `:
+
+- ` + "`-duration`" + ` measured time of each scenario (default 5s)
+- ` + "`-warmup`" + ` unmeasured load before each scenario (default 1s)
+- ` + "`-connections`" + ` concurrent connections of the load (default 32)
+- ` + "`-seed-workers`" + ` concurrent seeding clients (default 32)
+- ` + "`-events`" + ` events to seed, a multiple of 1000 (default 100000)
+- ` + "`-out`" + ` report file (default docs/benchmarks.md), or empty to skip writing it
+
+The program exits with 0 when the measurements ran, whether or not the floors are met.
+It exits with 1 when the build, a process start, the seeding or a check of the seeded events failed.
+
+## Floors
+
+- Each query: at least {{.MinQueryRatio}}× the ceiling's requests/s, and p99 at most {{.MaxQueryP99}}.
+- Ingest: at least {{.MinIngestRate}} acknowledged events/s.
+- Server RSS after seeding: at most {{.MaxRSS}}.
+
+## Latest run
+
+- Date: {{.Date}}
+- Machine: {{.Machine.CPUModel}}, {{.Machine.CPUs}} logical CPUs, {{.Machine.Memory}}
+- Go: {{.Machine.GoVersion}}
+- Command: ` + "`{{.Command}}`" + `
+
+{{.ResultTable}}
+The run {{.SeedSummary}}.
+
+keptn-api RSS after seeding: {{.RSSAfterSeed}}. Peak RSS at the end: {{.PeakRSS}}.
+
+{{.FloorTable}}`))
+
+// markdown returns docs/benchmarks.md for this run.
+func (r report) markdown() string {
+	command := "make bench"
+	if flags := r.nonDefaultFlags(); flags != "" {
+		command = "go run ./cmd/keptn-api-bench " + flags
+	}
+	var b strings.Builder
+	err := markdownTemplate.Execute(&b, map[string]any{
+		"Events":             r.seed.events,
+		"Examples":           r.examples,
+		"SeedWorkers":        r.seed.workers,
+		"Projects":           projectCount,
+		"ContextsPerProject": r.seed.events / eventsPerContext / projectCount,
+		"EventsPerContext":   eventsPerContext,
+		"Duration":           r.cfg.duration,
+		"Warmup":             r.cfg.warmup,
+		"Connections":        r.cfg.connections,
+		"MinQueryRatio":      minQueryRatio,
+		"MaxQueryP99":        formatMillis(maxQueryP99),
+		"MinIngestRate":      minIngestRate,
+		"MaxRSS":             formatMegabytes(maxRSSAfterSeed),
+		"Date":               r.date.Format("2006-01-02 15:04 UTC"),
+		"Elapsed":            r.elapsed.Round(time.Second),
+		"Machine": map[string]any{
+			"CPUModel":  r.machine.cpuModel,
+			"CPUs":      r.machine.cpus,
+			"Memory":    r.machine.memory,
+			"GoVersion": r.machine.goVersion,
+		},
+		"Command":      command,
+		"ResultTable":  markdownTable(r.tableRows()),
+		"SeedSummary":  r.seed.summary(),
+		"RSSAfterSeed": formatMegabytes(r.rssAfterSeed),
+		"PeakRSS":      formatMegabytes(r.peakRSS),
+		"FloorTable":   markdownTable(r.floorRows()),
+	})
+	if err != nil {
+		// The template and its data are fixed, so this is a defect.
+		panic(err)
+	}
+	return b.String()
+}
+
+// nonDefaultFlags returns the flags of this run that differ from their
+// defaults, for the command line in the report.
+func (r report) nonDefaultFlags() string {
+	defaults, _ := parseFlags(nil)
+	var flags []string
+	if r.cfg.duration != defaults.duration {
+		flags = append(flags, "-duration "+r.cfg.duration.String())
+	}
+	if r.cfg.warmup != defaults.warmup {
+		flags = append(flags, "-warmup "+r.cfg.warmup.String())
+	}
+	if r.cfg.connections != defaults.connections {
+		flags = append(flags, fmt.Sprint("-connections ", r.cfg.connections))
+	}
+	if r.cfg.seedWorkers != defaults.seedWorkers {
+		flags = append(flags, fmt.Sprint("-seed-workers ", r.cfg.seedWorkers))
+	}
+	if r.cfg.events != defaults.events {
+		flags = append(flags, fmt.Sprint("-events ", r.cfg.events))
+	}
+	return strings.Join(flags, " ")
+}
