@@ -99,6 +99,9 @@ func (h *API) PostEvent(params event.PostEventParams, _ any) event.PostEventResp
 		return failAPI(h.log, params.HTTPRequest, err, event.NewPostEventDefault)
 	}
 	data, err := keptn.WithEventContext(in.Data, ec)
+	if err == nil {
+		data, err = compactJSON(data)
+	}
 	if err != nil {
 		return failAPI(h.log, params.HTTPRequest, badRequest("invalid data: %v", err), event.NewPostEventDefault)
 	}

@@ -1,11 +1,13 @@
 package handlers
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/keptn-api/keptn-api/internal/keptn"
+	cfgmodels "github.com/keptn-api/keptn-api/models/configuration"
 	models "github.com/keptn-api/keptn-api/models/datastore"
 	"github.com/keptn-api/keptn-api/store"
 )
@@ -30,8 +32,12 @@ func storeEventFromDatastore(in *models.KeptnContextExtendedCE, now time.Time) (
 		KeptnContext:    in.Shkeptncontext,
 		TriggeredID:     in.Triggeredid,
 		Time:            time.Time(in.Time),
-		Data:            in.Data,
 	}
+	data, err := compactJSON(in.Data)
+	if err != nil {
+		return store.Event{}, err
+	}
+	ev.Data = data
 	if ev.ID == "" {
 		ev.ID = keptn.NewEventID()
 	}
@@ -51,4 +57,35 @@ func storeEventFromDatastore(in *models.KeptnContextExtendedCE, now time.Time) (
 	}
 	ev.Project, ev.Stage, ev.Service = keptn.DataScope(ev.Data)
 	return ev, nil
+}
+
+// storeEventFromConfiguration converts an event posted to the
+// configuration-service with the rules of storeEventFromDatastore.
+func storeEventFromConfiguration(in *cfgmodels.KeptnContextExtendedCE, now time.Time) (store.Event, error) {
+	return storeEventFromDatastore(&models.KeptnContextExtendedCE{
+		ID:             in.ID,
+		Type:           in.Type,
+		Source:         in.Source,
+		Specversion:    in.Specversion,
+		Contenttype:    in.Contenttype,
+		Shkeptncontext: in.Shkeptncontext,
+		Triggeredid:    in.Triggeredid,
+		Time:           in.Time,
+		Data:           in.Data,
+		Extensions:     in.Extensions,
+	}, now)
+}
+
+// compactJSON removes the insignificant whitespace of a JSON value, so that
+// responses can copy stored data as is. Nil stays nil.
+func compactJSON(raw json.RawMessage) (json.RawMessage, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(raw))
+	if err := json.Compact(&buf, raw); err != nil {
+		return nil, badRequest("invalid data: %v", err)
+	}
+	return buf.Bytes(), nil
 }

@@ -100,15 +100,11 @@ func (h *Datastore) GetEvents(params event.GetEventsParams, _ any) event.GetEven
 		return failDatastore(h.log, params.HTTPRequest, err, event.NewGetEventsDefault)
 	}
 
-	out := &models.EventPage{
-		Events:     datastoreEventsFromStore(page.Events),
-		PageSize:   int64(pageSize),
-		TotalCount: int64(page.Total),
-	}
+	out := &eventsResponse{events: page.Events, paged: true, pageSize: int64(pageSize), totalCount: int64(page.Total)}
 	if next := offset + pageSize; next < page.Total {
-		out.NextPageKey = strconv.Itoa(next)
+		out.nextPageKey = strconv.Itoa(next)
 	}
-	return event.NewGetEventsOK().WithPayload(out)
+	return out
 }
 
 // GetEventsByType returns the newest events of one type that match a filter.
@@ -134,7 +130,7 @@ func (h *Datastore) GetEventsByType(params event.GetEventsByTypeParams, _ any) e
 		return failDatastore(h.log, params.HTTPRequest, err, event.NewGetEventsByTypeDefault)
 	}
 
-	return event.NewGetEventsByTypeOK().WithPayload(&models.EventsByType{Events: datastoreEventsFromStore(page.Events)})
+	return &eventsResponse{events: page.Events}
 }
 
 // failDatastore maps err through the error funnel into the default response

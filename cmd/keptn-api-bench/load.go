@@ -102,6 +102,8 @@ const (
 	kindCeiling scenarioKind = iota
 	kindQuery
 	kindIngest
+	kindUpload
+	kindResourceRead
 )
 
 // scenario is one load: each request picks one of urls and, for a POST, one
@@ -115,6 +117,8 @@ type scenario struct {
 	// success is the only status that counts as served. Any other status
 	// and every transport error count as errors.
 	success int
+	// connections overrides cfg.connections when it is not 0.
+	connections int
 }
 
 // result is the outcome of one scenario. Rates and latencies count only the
@@ -162,6 +166,11 @@ func runScenarios(ctx context.Context, client *http.Client, srv *server, ceil *c
 	if err != nil {
 		return nil, err
 	}
+	readURL, err := setupResources(ctx, client, srv)
+	if err != nil {
+		return nil, fmt.Errorf("set up the resource scenarios: %w", err)
+	}
+	uploadURLs, uploadBodies := uploadTargets(srv)
 
 	scenarios := []scenario{
 		{name: "ceiling: static 2 KB JSON", kind: kindCeiling, method: http.MethodGet,
@@ -174,6 +183,10 @@ func runScenarios(ctx context.Context, client *http.Client, srv *server, ceil *c
 			urls: typeURLs, success: http.StatusOK},
 		{name: "POST /api/v1/event (ingest)", kind: kindIngest, method: http.MethodPost,
 			urls: []string{srv.baseURL + "/api/v1/event"}, bodies: ingest, success: http.StatusOK},
+		{name: "PUT stage resource, sequential", kind: kindUpload, method: http.MethodPut,
+			urls: uploadURLs, bodies: uploadBodies, success: http.StatusCreated, connections: 1},
+		{name: "GET service resource", kind: kindResourceRead, method: http.MethodGet,
+			urls: []string{readURL}, success: http.StatusOK},
 	}
 
 	var results []result
@@ -198,7 +211,7 @@ func runScenarios(ctx context.Context, client *http.Client, srv *server, ceil *c
 	return results, nil
 }
 
-// run loads the target from cfg.connections goroutines for cfg.warmup plus
+// run loads the target from cfg.connections goroutines (or sc.connections) for cfg.warmup plus
 // cfg.duration. A request counts when it starts inside the measured time.
 // No request starts after its end, and run waits for the requests still
 // running then, each for at most requestTimeout.
@@ -207,16 +220,20 @@ func (sc scenario) run(ctx context.Context, client *http.Client, token string, c
 	measureFrom := start.Add(cfg.warmup)
 	end := measureFrom.Add(cfg.duration)
 
-	stats := make([]workerStats, cfg.connections)
+	connections := cfg.connections
+	if sc.connections != 0 {
+		connections = sc.connections
+	}
+	stats := make([]workerStats, connections)
 	done := make(chan struct{})
-	for w := range cfg.connections {
+	for w := range connections {
 		go func() {
 			defer func() { done <- struct{}{} }()
 			rng := rand.New(rand.NewPCG(randomSeed+stream, uint64(w)))
 			sc.work(ctx, client, token, rng, measureFrom, end, &stats[w])
 		}()
 	}
-	for range cfg.connections {
+	for range connections {
 		<-done
 	}
 

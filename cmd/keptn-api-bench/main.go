@@ -1,6 +1,6 @@
 // Command keptn-api-bench measures keptn-api on loopback. It builds and starts
 // the server and seeds it with Keptn events. Then it runs a fixed-duration
-// load against a static "ceiling" server and against four keptn-api
+// load against a static "ceiling" server and against six keptn-api
 // endpoints, prints the results with the performance floors, and writes them
 // to docs/benchmarks.md.
 //

@@ -14,6 +14,8 @@ const (
 	minQueryRatio    = 0.2                   // query throughput / ceiling throughput
 	maxQueryP99      = 25 * time.Millisecond // query latency, 99th percentile
 	minIngestRate    = 5000                  // acknowledged events per second
+	minUploadRate    = 1000                  // sequential resource uploads per second
+	minResourceRatio = 0.3                   // resource read throughput / ceiling throughput
 	maxRSSAfterSeed  = 200_000_000           // bytes
 	bytesPerMegabyte = 1_000_000
 )
@@ -81,6 +83,21 @@ func (r report) floors() []floor {
 				target:   fmt.Sprintf("≥ %d/s", minIngestRate),
 				measured: fmt.Sprintf("%.0f/s", res.rate),
 				met:      res.rate >= minIngestRate,
+			})
+		case kindUpload:
+			floors = append(floors, floor{
+				name:     "sequential resource uploads",
+				target:   fmt.Sprintf("≥ %d/s", minUploadRate),
+				measured: fmt.Sprintf("%.0f/s", res.rate),
+				met:      res.rate >= minUploadRate,
+			})
+		case kindResourceRead:
+			ratio := r.ratio(res)
+			floors = append(floors, floor{
+				name:     res.name + ": throughput",
+				target:   fmt.Sprintf("≥ %.1f× ceiling", minResourceRatio),
+				measured: fmt.Sprintf("%.3f×", ratio),
+				met:      ratio >= minResourceRatio,
 			})
 		}
 	}
@@ -187,6 +204,9 @@ The benchmark runs on one machine and sends traffic to loopback addresses only.
    - GET evaluation-done by filter: ` + "`GET /api/mongodb-datastore/event/type/sh.keptn.events.evaluation-done?filter=data.project:P%20AND%20data.service:carts&limit=20`" + ` for a random project.
    - POST /api/v1/event (ingest): a configuration-change event without ` + "`shkeptncontext`" + ` for a random project, so every request starts a new keptnContext.
      Only 200 responses count as acknowledged.
+   - PUT stage resource, sequential: one connection sends ` + "`PUT /api/configuration-service/v1/project/bench-config/stage/dev/resource/uploads%2Ffile-N.yaml`" + ` for one of 1,000 files with new content, so nearly every upload is a git commit.
+     Only 201 responses count.
+   - GET service resource: ` + "`GET .../stage/dev/service/carts/resource/helm%2Fvalues.yaml?disableUpstreamSync=true`" + `, a 2 KB file, from all connections.
 
 requests/s counts the successful requests that started within the measured time, divided by that time, so for the ingest it is acknowledged events per second.
 p50 and p99 are the nearest-rank percentiles of their latencies, measured in the client from sending the request to reading the whole body.

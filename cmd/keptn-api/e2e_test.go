@@ -43,7 +43,7 @@ func TestMain(m *testing.M) {
 type serverProcess struct {
 	cmd      *exec.Cmd
 	endpoint string // http://127.0.0.1:PORT/api
-	stdout   *bytes.Buffer
+	stdout   *lockedBuffer
 	stderr   *lockedBuffer
 	exited   chan error
 	waited   bool
@@ -75,7 +75,7 @@ func startServer(t *testing.T, args ...string) *serverProcess {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"--port", "0", "--log-level", "info"}, args...)...)
 	cmd.Env = append(os.Environ(), "KEPTN_API_TOKEN=", "KEPTN_DATA_DIR=", "KEPTN_PORT=", "KEPTN_HOST=")
-	p := &serverProcess{cmd: cmd, stdout: &bytes.Buffer{}, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
+	p := &serverProcess{cmd: cmd, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
 	cmd.Stdout = p.stdout
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -175,6 +175,10 @@ func TestFirstStartGeneratesToken(t *testing.T) {
 	if status, _ := request(t, http.MethodPost, p.endpoint+"/v1/auth", token, nil); status != http.StatusOK {
 		t.Errorf("auth with the generated token: status %d", status)
 	}
+	// stdout arrives through its own pipe, so it may lag the log line.
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !strings.Contains(p.stdout.String(), p.endpoint); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if !strings.Contains(p.stdout.String(), path) || !strings.Contains(p.stdout.String(), p.endpoint) {
 		t.Errorf("first start did not print the endpoint and token file:\n%s", p.stdout.String())
 	}
@@ -190,7 +194,7 @@ func TestFirstStartGeneratesToken(t *testing.T) {
 	if status, _ := request(t, http.MethodPost, again.endpoint+"/v1/auth", token, nil); status != http.StatusOK {
 		t.Errorf("second start does not accept the kept token: status %d", status)
 	}
-	if again.stdout.Len() != 0 {
+	if again.stdout.String() != "" {
 		t.Errorf("second start printed:\n%s", again.stdout.String())
 	}
 }

@@ -1,6 +1,7 @@
 // Command keptn-api serves the Keptn 0.7 control-plane API: the api,
 // configuration-service and mongodb-datastore collections under /api, on an
-// embedded SQLite store in its data directory.
+// embedded SQLite store and one git repository per project in its data
+// directory.
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	flags "github.com/jessevdk/go-flags"
 
 	"github.com/keptn-api/keptn-api/internal/server"
+	"github.com/keptn-api/keptn-api/store/gitrepo"
 	"github.com/keptn-api/keptn-api/store/sqlite"
 )
 
@@ -80,10 +82,22 @@ func run(ctx context.Context, opts options, stdout io.Writer) error {
 		}
 	}()
 
+	repos, err := gitrepo.Open(filepath.Join(opts.DataDir, "repos"), gitrepo.Options{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := repos.Close(); err != nil {
+			log.Error("closing the git repositories failed", "error", err)
+		}
+	}()
+
 	router, _, err := server.New(server.Config{
 		APIToken:     token,
 		MaxBodyBytes: opts.MaxBodySize,
 		Events:       events,
+		Projects:     events,
+		Repositories: repos,
 		Log:          log,
 	})
 	if err != nil {
@@ -95,10 +109,10 @@ func run(ctx context.Context, opts options, stdout io.Writer) error {
 		return err
 	}
 	endpoint := "http://" + listener.Addr().String() + "/api"
-	log.Info("keptn-api started", "endpoint", endpoint, "data_dir", opts.DataDir, "version", server.KeptnVersion)
 	if generated {
 		printFirstStart(stdout, endpoint, tokenPath(opts.DataDir))
 	}
+	log.Info("keptn-api started", "endpoint", endpoint, "data_dir", opts.DataDir, "version", server.KeptnVersion)
 
 	srv := &http.Server{
 		Handler:           router,

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/keptn-api/keptn-api/internal/server"
+	"github.com/keptn-api/keptn-api/store/gitrepo"
 	"github.com/keptn-api/keptn-api/store/sqlite"
 )
 
@@ -59,21 +60,29 @@ func startServer(t *testing.T, maxBodyBytes int64) *testServer {
 	return s
 }
 
-// newServer starts a server whose store lives in dir. stop closes the
-// server and then the store.
+// newServer starts a server whose stores live in dir. stop closes the
+// server and then the stores.
 func newServer(dir string, maxBodyBytes int64, log *slog.Logger) (s *testServer, stop func() error, err error) {
 	events, err := sqlite.Open(context.Background(), filepath.Join(dir, "events.db"), sqlite.Options{})
 	if err != nil {
 		return nil, nil, fmt.Errorf("open SQLite store: %w", err)
 	}
+	repos, err := gitrepo.Open(filepath.Join(dir, "repos"), gitrepo.Options{})
+	if err != nil {
+		events.Close()
+		return nil, nil, fmt.Errorf("open git repositories: %w", err)
+	}
 	router, _, err := server.New(server.Config{
 		APIToken:     testToken,
 		MaxBodyBytes: maxBodyBytes,
 		Events:       events,
+		Projects:     events,
+		Repositories: repos,
 		Log:          log,
 	})
 	if err != nil {
 		events.Close()
+		repos.Close()
 		return nil, nil, fmt.Errorf("server.New: %w", err)
 	}
 
@@ -84,6 +93,9 @@ func newServer(dir string, maxBodyBytes int64, log *slog.Logger) (s *testServer,
 
 	stop = func() error {
 		srv.Close()
+		if err := repos.Close(); err != nil {
+			return fmt.Errorf("close git repositories: %w", err)
+		}
 		if err := events.Close(); err != nil {
 			return fmt.Errorf("close SQLite store: %w", err)
 		}

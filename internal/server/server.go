@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/keptn-api/keptn-api/handlers"
+	"github.com/keptn-api/keptn-api/internal/configsvc"
 	"github.com/keptn-api/keptn-api/internal/eventbus"
 	"github.com/keptn-api/keptn-api/internal/httpx"
 	"github.com/keptn-api/keptn-api/internal/keptn"
@@ -37,6 +38,10 @@ type Config struct {
 	// MaxBodyBytes caps request bodies; larger ones get a JSON 413.
 	MaxBodyBytes int64
 	Events       store.Events
+	// Projects and Repositories hold the configuration view and the git
+	// repositories of the configuration-service collection.
+	Projects     store.Projects
+	Repositories store.Repositories
 	Log          *slog.Logger
 }
 
@@ -50,14 +55,19 @@ func New(cfg Config) (http.Handler, *eventbus.Bus, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		return nil, nil, fmt.Errorf("invalid body limit %d: it must be positive", cfg.MaxBodyBytes)
 	}
+	if cfg.Events == nil || cfg.Projects == nil || cfg.Repositories == nil {
+		return nil, nil, fmt.Errorf("server config: the events, projects and repositories stores are required")
+	}
 	auth := httpx.NewTokenAuth(cfg.APIToken)
 	bus := eventbus.New(cfg.Events, cfg.Log)
+	configuration := configsvc.New(cfg.Repositories, cfg.Projects, cfg.Log)
+	bus.Subscribe(configuration.Subscriber())
 
 	apiHandler, err := handlers.NewAPI(bus, cfg.Events, signer, KeptnVersion, cfg.Log).Handler(auth)
 	if err != nil {
 		return nil, nil, err
 	}
-	configurationHandler, err := handlers.NewConfiguration(cfg.Log).Handler(auth)
+	configurationHandler, err := handlers.NewConfiguration(configuration, bus, cfg.Log).Handler(auth)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -94,7 +104,7 @@ func New(cfg Config) (http.Handler, *eventbus.Bus, error) {
 	mux.Handle(apiPrefix+"/v1/auth", auth.Wrap(asAuthCall(stripPrefix(apiPrefix, apiHandler))))
 	mux.Handle(apiPrefix+"/", auth.Wrap(stripPrefix(apiPrefix, apiHandler)))
 
-	var h http.Handler = mux
+	var h http.Handler = rejectDotSegments(mux)
 	h = httpx.LimitBody(cfg.MaxBodyBytes, h)
 	h = httpx.Recover(cfg.Log, h)
 	h = httpx.AccessLog(cfg.Log, h)
@@ -115,20 +125,25 @@ func notFoundHandler() http.Handler {
 
 // stripPrefix removes a collection's public prefix, as the Keptn gateway
 // does, and a trailing slash, which some Keptn clients add to list calls
-// (GET .../v1/project/ is GET .../v1/project).
+// (GET .../v1/project/ is GET .../v1/project). It works on the escaped path,
+// so that an encoded slash (%2F) inside a segment stays part of it.
 func stripPrefix(prefix string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		path := trimPath(r.URL.Path, prefix)
-		rawPath := ""
-		if r.URL.RawPath != "" {
-			rawPath = trimPath(r.URL.RawPath, prefix)
+		escaped := trimPath(r.URL.EscapedPath(), prefix)
+		path, err := url.PathUnescape(escaped)
+		if err != nil {
+			httpx.WriteError(w, http.StatusBadRequest, fmt.Sprintf("invalid path %q: %v", r.URL.EscapedPath(), err))
+			return
 		}
 		r2 := new(http.Request)
 		*r2 = *r
 		r2.URL = new(url.URL)
 		*r2.URL = *r.URL
 		r2.URL.Path = path
-		r2.URL.RawPath = rawPath
+		r2.URL.RawPath = ""
+		if escaped != path {
+			r2.URL.RawPath = escaped
+		}
 		next.ServeHTTP(w, r2)
 	})
 }
@@ -142,6 +157,28 @@ func trimPath(path, prefix string) string {
 		path = "/"
 	}
 	return path
+}
+
+// rejectDotSegments answers 400 to a path with an empty, "." or ".."
+// segment. ServeMux would otherwise redirect it to the cleaned path, which
+// can name another resource than the one the client wrote to: a PUT to
+// .../stage/dev/resource/../../resource/x would land on the project. Segments
+// are those of the escaped path, so a resourceURI with %2F-encoded slashes
+// stays one segment and gets the handlers' own, more specific message.
+func rejectDotSegments(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		escaped := r.URL.EscapedPath()
+		segments := strings.Split(strings.TrimSuffix(strings.TrimPrefix(escaped, "/"), "/"), "/")
+		for _, s := range segments {
+			decoded, err := url.PathUnescape(s)
+			if err != nil || (decoded == "" && escaped != "/") || decoded == "." || decoded == ".." {
+				httpx.WriteError(w, http.StatusBadRequest,
+					fmt.Sprintf("invalid path %q: it contains an empty, \".\" or \"..\" segment", escaped))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // asAuthCall turns any request to /api/v1/auth into a POST without a body,

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/keptn-api/keptn-api/internal/server"
+	"github.com/keptn-api/keptn-api/store/gitrepo"
 	"github.com/keptn-api/keptn-api/store/sqlite"
 )
 
@@ -20,9 +21,14 @@ func TestNewWiresAllOperations(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer events.Close()
+	repos, err := gitrepo.Open(t.TempDir(), gitrepo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repos.Close()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
-	router, bus, err := server.New(server.Config{APIToken: testToken, MaxBodyBytes: 1024, Events: events, Log: log})
+	router, bus, err := server.New(server.Config{APIToken: testToken, MaxBodyBytes: 1024, Events: events, Projects: events, Repositories: repos, Log: log})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
@@ -37,9 +43,10 @@ func TestNewWiresAllOperations(t *testing.T) {
 		name string
 		cfg  server.Config
 	}{
-		{"empty token", server.Config{APIToken: "", MaxBodyBytes: 1024, Events: events, Log: log}},
-		{"zero body limit", server.Config{APIToken: testToken, MaxBodyBytes: 0, Events: events, Log: log}},
-		{"negative body limit", server.Config{APIToken: testToken, MaxBodyBytes: -1, Events: events, Log: log}},
+		{"empty token", server.Config{APIToken: "", MaxBodyBytes: 1024, Events: events, Projects: events, Repositories: repos, Log: log}},
+		{"zero body limit", server.Config{APIToken: testToken, MaxBodyBytes: 0, Events: events, Projects: events, Repositories: repos, Log: log}},
+		{"negative body limit", server.Config{APIToken: testToken, MaxBodyBytes: -1, Events: events, Projects: events, Repositories: repos, Log: log}},
+		{"no repositories", server.Config{APIToken: testToken, MaxBodyBytes: 1024, Events: events, Projects: events, Log: log}},
 	}
 	for _, tt := range invalid {
 		t.Run(tt.name, func(t *testing.T) {
@@ -469,8 +476,6 @@ func TestNotImplemented(t *testing.T) {
 	tests := []struct {
 		name, method, path, body, operation string
 	}{
-		{"configuration-service project list", http.MethodGet, "/api/configuration-service/v1/project", "", "project.GetProject"},
-		{"configuration-service stage list", http.MethodGet, "/api/configuration-service/v1/project/sockshop/stage", "", "stage.GetProjectProjectNameStage"},
 		{"api project delete", http.MethodDelete, "/api/v1/project/sockshop", "", "project.DeleteProjectProjectName"},
 		{"api project create", http.MethodPost, "/api/v1/project", `{"name":"sockshop","shipyard":"c3RhZ2VzOiBbXQo="}`, "project.PostProject"},
 		{"api bridge config", http.MethodGet, "/api/v1/config/bridge", "", "configuration.GetConfigBridge"},

@@ -327,6 +327,9 @@ func init() {
         "operationId": "getProjectProjectNameResourceResourceURI",
         "parameters": [
           {
+            "$ref": "#/parameters/commitID"
+          },
+          {
             "$ref": "#/parameters/disableUpstreamSync"
           }
         ],
@@ -546,10 +549,7 @@ func init() {
         ],
         "responses": {
           "201": {
-            "description": "Resources committed on every stage branch.",
-            "schema": {
-              "$ref": "#/definitions/Version"
-            }
+            "description": "Resources committed on every stage branch. The response has no body."
           },
           "400": {
             "$ref": "#/responses/BadRequest"
@@ -620,6 +620,9 @@ func init() {
         "operationId": "getProjectProjectNameServiceServiceNameResourceResourceURI",
         "parameters": [
           {
+            "$ref": "#/parameters/commitID"
+          },
+          {
             "$ref": "#/parameters/disableUpstreamSync"
           }
         ],
@@ -658,10 +661,7 @@ func init() {
         ],
         "responses": {
           "201": {
-            "description": "Resource committed on every stage branch.",
-            "schema": {
-              "$ref": "#/definitions/Version"
-            }
+            "description": "Resources committed on every stage branch. The response has no body."
           },
           "400": {
             "$ref": "#/responses/BadRequest"
@@ -1000,6 +1000,9 @@ func init() {
         "summary": "Get a stage resource",
         "operationId": "getProjectProjectNameStageStageNameResourceResourceURI",
         "parameters": [
+          {
+            "$ref": "#/parameters/commitID"
+          },
           {
             "$ref": "#/parameters/disableUpstreamSync"
           }
@@ -1685,6 +1688,9 @@ func init() {
         "operationId": "getProjectProjectNameStageStageNameServiceServiceNameResourceResourceURI",
         "parameters": [
           {
+            "$ref": "#/parameters/commitID"
+          },
+          {
             "$ref": "#/parameters/disableUpstreamSync"
           }
         ],
@@ -2421,6 +2427,12 @@ func init() {
       "in": "path",
       "required": true
     },
+    "commitID": {
+      "type": "string",
+      "description": "Git commit id to read the file at, as returned in ` + "`" + `Version.version` + "`" + `. Without it the file is read at the head of its branch.",
+      "name": "commitID",
+      "in": "query"
+    },
     "disableUpstreamSync": {
       "type": "boolean",
       "default": false,
@@ -2446,7 +2458,7 @@ func init() {
     },
     "nextPageKey": {
       "type": "string",
-      "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing or non-numeric value starts at the first item.",
+      "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing value starts at the first item; a value that is not a non-negative integer is a 400.",
       "name": "nextPageKey",
       "in": "query"
     },
@@ -2718,7 +2730,7 @@ func init() {
           },
           {
             "type": "string",
-            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing or non-numeric value starts at the first item.",
+            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing value starts at the first item; a value that is not a non-negative integer is a 400.",
             "name": "nextPageKey",
             "in": "query"
           },
@@ -2936,7 +2948,7 @@ func init() {
           },
           {
             "type": "string",
-            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing or non-numeric value starts at the first item.",
+            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing value starts at the first item; a value that is not a non-negative integer is a 400.",
             "name": "nextPageKey",
             "in": "query"
           },
@@ -3096,6 +3108,12 @@ func init() {
         "summary": "Get a project resource",
         "operationId": "getProjectProjectNameResourceResourceURI",
         "parameters": [
+          {
+            "type": "string",
+            "description": "Git commit id to read the file at, as returned in ` + "`" + `Version.version` + "`" + `. Without it the file is read at the head of its branch.",
+            "name": "commitID",
+            "in": "query"
+          },
           {
             "type": "boolean",
             "default": false,
@@ -3273,7 +3291,7 @@ func init() {
           },
           {
             "type": "string",
-            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing or non-numeric value starts at the first item.",
+            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing value starts at the first item; a value that is not a non-negative integer is a 400.",
             "name": "nextPageKey",
             "in": "query"
           }
@@ -3382,7 +3400,7 @@ func init() {
           },
           {
             "type": "string",
-            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing or non-numeric value starts at the first item.",
+            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing value starts at the first item; a value that is not a non-negative integer is a 400.",
             "name": "nextPageKey",
             "in": "query"
           },
@@ -3441,10 +3459,7 @@ func init() {
         ],
         "responses": {
           "201": {
-            "description": "Resources committed on every stage branch.",
-            "schema": {
-              "$ref": "#/definitions/Version"
-            }
+            "description": "Resources committed on every stage branch. The response has no body."
           },
           "400": {
             "description": "Invalid request: malformed JSON, a failed git operation, or a write to a project, stage or service that does not exist.",
@@ -3559,6 +3574,12 @@ func init() {
         "operationId": "getProjectProjectNameServiceServiceNameResourceResourceURI",
         "parameters": [
           {
+            "type": "string",
+            "description": "Git commit id to read the file at, as returned in ` + "`" + `Version.version` + "`" + `. Without it the file is read at the head of its branch.",
+            "name": "commitID",
+            "in": "query"
+          },
+          {
             "type": "boolean",
             "default": false,
             "description": "When true, the service reads its local git repository without pulling from the project's upstream repository first.",
@@ -3619,10 +3640,7 @@ func init() {
         ],
         "responses": {
           "201": {
-            "description": "Resource committed on every stage branch.",
-            "schema": {
-              "$ref": "#/definitions/Version"
-            }
+            "description": "Resources committed on every stage branch. The response has no body."
           },
           "400": {
             "description": "Invalid request: malformed JSON, a failed git operation, or a write to a project, stage or service that does not exist.",
@@ -3732,7 +3750,7 @@ func init() {
           },
           {
             "type": "string",
-            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing or non-numeric value starts at the first item.",
+            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing value starts at the first item; a value that is not a non-negative integer is a 400.",
             "name": "nextPageKey",
             "in": "query"
           },
@@ -3987,7 +4005,7 @@ func init() {
           },
           {
             "type": "string",
-            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing or non-numeric value starts at the first item.",
+            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing value starts at the first item; a value that is not a non-negative integer is a 400.",
             "name": "nextPageKey",
             "in": "query"
           },
@@ -4155,6 +4173,12 @@ func init() {
         "operationId": "getProjectProjectNameStageStageNameResourceResourceURI",
         "parameters": [
           {
+            "type": "string",
+            "description": "Git commit id to read the file at, as returned in ` + "`" + `Version.version` + "`" + `. Without it the file is read at the head of its branch.",
+            "name": "commitID",
+            "in": "query"
+          },
+          {
             "type": "boolean",
             "default": false,
             "description": "When true, the service reads its local git repository without pulling from the project's upstream repository first.",
@@ -4316,7 +4340,7 @@ func init() {
           },
           {
             "type": "string",
-            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing or non-numeric value starts at the first item.",
+            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing value starts at the first item; a value that is not a non-negative integer is a 400.",
             "name": "nextPageKey",
             "in": "query"
           },
@@ -4585,7 +4609,7 @@ func init() {
           },
           {
             "type": "string",
-            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing or non-numeric value starts at the first item.",
+            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing value starts at the first item; a value that is not a non-negative integer is a 400.",
             "name": "nextPageKey",
             "in": "query"
           }
@@ -4716,7 +4740,7 @@ func init() {
           },
           {
             "type": "string",
-            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing or non-numeric value starts at the first item.",
+            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing value starts at the first item; a value that is not a non-negative integer is a 400.",
             "name": "nextPageKey",
             "in": "query"
           }
@@ -4831,7 +4855,7 @@ func init() {
           },
           {
             "type": "string",
-            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing or non-numeric value starts at the first item.",
+            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing value starts at the first item; a value that is not a non-negative integer is a 400.",
             "name": "nextPageKey",
             "in": "query"
           }
@@ -4962,7 +4986,7 @@ func init() {
           },
           {
             "type": "string",
-            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing or non-numeric value starts at the first item.",
+            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing value starts at the first item; a value that is not a non-negative integer is a 400.",
             "name": "nextPageKey",
             "in": "query"
           }
@@ -5077,7 +5101,7 @@ func init() {
           },
           {
             "type": "string",
-            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing or non-numeric value starts at the first item.",
+            "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing value starts at the first item; a value that is not a non-negative integer is a 400.",
             "name": "nextPageKey",
             "in": "query"
           },
@@ -5251,6 +5275,12 @@ func init() {
         "summary": "Get a service resource",
         "operationId": "getProjectProjectNameStageStageNameServiceServiceNameResourceResourceURI",
         "parameters": [
+          {
+            "type": "string",
+            "description": "Git commit id to read the file at, as returned in ` + "`" + `Version.version` + "`" + `. Without it the file is read at the head of its branch.",
+            "name": "commitID",
+            "in": "query"
+          },
           {
             "type": "boolean",
             "default": false,
@@ -6044,6 +6074,12 @@ func init() {
       "in": "path",
       "required": true
     },
+    "commitID": {
+      "type": "string",
+      "description": "Git commit id to read the file at, as returned in ` + "`" + `Version.version` + "`" + `. Without it the file is read at the head of its branch.",
+      "name": "commitID",
+      "in": "query"
+    },
     "disableUpstreamSync": {
       "type": "boolean",
       "default": false,
@@ -6069,7 +6105,7 @@ func init() {
     },
     "nextPageKey": {
       "type": "string",
-      "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing or non-numeric value starts at the first item.",
+      "description": "Decimal offset of the first item to return, taken from the ` + "`" + `nextPageKey` + "`" + ` of the previous page. A missing value starts at the first item; a value that is not a non-negative integer is a 400.",
       "name": "nextPageKey",
       "in": "query"
     },

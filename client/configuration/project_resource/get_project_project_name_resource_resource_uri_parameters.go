@@ -63,6 +63,11 @@ GetProjectProjectNameResourceResourceURIParams contains all the parameters to se
 */
 type GetProjectProjectNameResourceResourceURIParams struct {
 
+	// CommitID.
+	//
+	// Git commit id to read the file at, as returned in `Version.version`. Without it the file is read at the head of its branch.
+	CommitID *string
+
 	// DisableUpstreamSync.
 	//
 	// When true, the service reads its local git repository without pulling from the project's upstream repository first.
@@ -146,6 +151,17 @@ func (o *GetProjectProjectNameResourceResourceURIParams) SetHTTPClient(client *h
 	o.HTTPClient = client
 }
 
+// WithCommitID adds the commitID to the get project project name resource resource URI params.
+func (o *GetProjectProjectNameResourceResourceURIParams) WithCommitID(commitID *string) *GetProjectProjectNameResourceResourceURIParams {
+	o.SetCommitID(commitID)
+	return o
+}
+
+// SetCommitID adds the commitId to the get project project name resource resource URI params.
+func (o *GetProjectProjectNameResourceResourceURIParams) SetCommitID(commitID *string) {
+	o.CommitID = commitID
+}
+
 // WithDisableUpstreamSync adds the disableUpstreamSync to the get project project name resource resource URI params.
 func (o *GetProjectProjectNameResourceResourceURIParams) WithDisableUpstreamSync(disableUpstreamSync *bool) *GetProjectProjectNameResourceResourceURIParams {
 	o.SetDisableUpstreamSync(disableUpstreamSync)
@@ -185,6 +201,23 @@ func (o *GetProjectProjectNameResourceResourceURIParams) WriteToRequest(r runtim
 		return err
 	}
 	var res []error
+
+	if o.CommitID != nil {
+
+		// query param commitID
+		var qrCommitID string
+
+		if o.CommitID != nil {
+			qrCommitID = *o.CommitID
+		}
+		qCommitID := qrCommitID
+		if qCommitID != "" {
+
+			if err := r.SetQueryParam("commitID", qCommitID); err != nil {
+				return err
+			}
+		}
+	}
 
 	if o.DisableUpstreamSync != nil {
 

@@ -65,7 +65,7 @@ type GetProjectProjectNameStageStageNameServiceServiceNameRemediationParams stru
 
 	// NextPageKey.
 	//
-	// Decimal offset of the first item to return, taken from the `nextPageKey` of the previous page. A missing or non-numeric value starts at the first item.
+	// Decimal offset of the first item to return, taken from the `nextPageKey` of the previous page. A missing value starts at the first item; a value that is not a non-negative integer is a 400.
 	NextPageKey *string
 
 	// PageSize.

@@ -63,6 +63,11 @@ GetProjectProjectNameServiceServiceNameResourceResourceURIParams contains all th
 */
 type GetProjectProjectNameServiceServiceNameResourceResourceURIParams struct {
 
+	// CommitID.
+	//
+	// Git commit id to read the file at, as returned in `Version.version`. Without it the file is read at the head of its branch.
+	CommitID *string
+
 	// DisableUpstreamSync.
 	//
 	// When true, the service reads its local git repository without pulling from the project's upstream repository first.
@@ -151,6 +156,17 @@ func (o *GetProjectProjectNameServiceServiceNameResourceResourceURIParams) SetHT
 	o.HTTPClient = client
 }
 
+// WithCommitID adds the commitID to the get project project name service service name resource resource URI params.
+func (o *GetProjectProjectNameServiceServiceNameResourceResourceURIParams) WithCommitID(commitID *string) *GetProjectProjectNameServiceServiceNameResourceResourceURIParams {
+	o.SetCommitID(commitID)
+	return o
+}
+
+// SetCommitID adds the commitId to the get project project name service service name resource resource URI params.
+func (o *GetProjectProjectNameServiceServiceNameResourceResourceURIParams) SetCommitID(commitID *string) {
+	o.CommitID = commitID
+}
+
 // WithDisableUpstreamSync adds the disableUpstreamSync to the get project project name service service name resource resource URI params.
 func (o *GetProjectProjectNameServiceServiceNameResourceResourceURIParams) WithDisableUpstreamSync(disableUpstreamSync *bool) *GetProjectProjectNameServiceServiceNameResourceResourceURIParams {
 	o.SetDisableUpstreamSync(disableUpstreamSync)
@@ -201,6 +217,23 @@ func (o *GetProjectProjectNameServiceServiceNameResourceResourceURIParams) Write
 		return err
 	}
 	var res []error
+
+	if o.CommitID != nil {
+
+		// query param commitID
+		var qrCommitID string
+
+		if o.CommitID != nil {
+			qrCommitID = *o.CommitID
+		}
+		qCommitID := qrCommitID
+		if qCommitID != "" {
+
+			if err := r.SetQueryParam("commitID", qCommitID); err != nil {
+				return err
+			}
+		}
+	}
 
 	if o.DisableUpstreamSync != nil {
 

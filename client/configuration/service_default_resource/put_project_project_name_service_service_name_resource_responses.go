@@ -70,9 +70,8 @@ func NewPutProjectProjectNameServiceServiceNameResourceCreated() *PutProjectProj
 
 // PutProjectProjectNameServiceServiceNameResourceCreated describes a response with status code 201, with default header values.
 //
-// Resources committed on every stage branch.
+// Resources committed on every stage branch. The response has no body.
 type PutProjectProjectNameServiceServiceNameResourceCreated struct {
-	Payload *configuration.Version
 }
 
 // IsSuccess returns true when this put project project name service service name resource created response has a 2xx status code
@@ -106,27 +105,14 @@ func (o *PutProjectProjectNameServiceServiceNameResourceCreated) Code() int {
 }
 
 func (o *PutProjectProjectNameServiceServiceNameResourceCreated) Error() string {
-	payload, _ := json.Marshal(o.Payload)
-	return fmt.Sprintf("[PUT /project/{projectName}/service/{serviceName}/resource][%d] putProjectProjectNameServiceServiceNameResourceCreated %s", 201, payload)
+	return fmt.Sprintf("[PUT /project/{projectName}/service/{serviceName}/resource][%d] putProjectProjectNameServiceServiceNameResourceCreated", 201)
 }
 
 func (o *PutProjectProjectNameServiceServiceNameResourceCreated) String() string {
-	payload, _ := json.Marshal(o.Payload)
-	return fmt.Sprintf("[PUT /project/{projectName}/service/{serviceName}/resource][%d] putProjectProjectNameServiceServiceNameResourceCreated %s", 201, payload)
-}
-
-func (o *PutProjectProjectNameServiceServiceNameResourceCreated) GetPayload() *configuration.Version {
-	return o.Payload
+	return fmt.Sprintf("[PUT /project/{projectName}/service/{serviceName}/resource][%d] putProjectProjectNameServiceServiceNameResourceCreated", 201)
 }
 
 func (o *PutProjectProjectNameServiceServiceNameResourceCreated) readResponse(response runtime.ClientResponse, consumer runtime.Consumer, formats strfmt.Registry) error {
-
-	o.Payload = new(configuration.Version)
-
-	// response payload
-	if err := consumer.Consume(response.Body(), o.Payload); err != nil && !stderrors.Is(err, io.EOF) {
-		return err
-	}
 
 	return nil
 }

@@ -63,6 +63,11 @@ GetProjectProjectNameStageStageNameServiceServiceNameResourceResourceURIParams c
 */
 type GetProjectProjectNameStageStageNameServiceServiceNameResourceResourceURIParams struct {
 
+	// CommitID.
+	//
+	// Git commit id to read the file at, as returned in `Version.version`. Without it the file is read at the head of its branch.
+	CommitID *string
+
 	// DisableUpstreamSync.
 	//
 	// When true, the service reads its local git repository without pulling from the project's upstream repository first.
@@ -156,6 +161,17 @@ func (o *GetProjectProjectNameStageStageNameServiceServiceNameResourceResourceUR
 	o.HTTPClient = client
 }
 
+// WithCommitID adds the commitID to the get project project name stage stage name service service name resource resource URI params.
+func (o *GetProjectProjectNameStageStageNameServiceServiceNameResourceResourceURIParams) WithCommitID(commitID *string) *GetProjectProjectNameStageStageNameServiceServiceNameResourceResourceURIParams {
+	o.SetCommitID(commitID)
+	return o
+}
+
+// SetCommitID adds the commitId to the get project project name stage stage name service service name resource resource URI params.
+func (o *GetProjectProjectNameStageStageNameServiceServiceNameResourceResourceURIParams) SetCommitID(commitID *string) {
+	o.CommitID = commitID
+}
+
 // WithDisableUpstreamSync adds the disableUpstreamSync to the get project project name stage stage name service service name resource resource URI params.
 func (o *GetProjectProjectNameStageStageNameServiceServiceNameResourceResourceURIParams) WithDisableUpstreamSync(disableUpstreamSync *bool) *GetProjectProjectNameStageStageNameServiceServiceNameResourceResourceURIParams {
 	o.SetDisableUpstreamSync(disableUpstreamSync)
@@ -217,6 +233,23 @@ func (o *GetProjectProjectNameStageStageNameServiceServiceNameResourceResourceUR
 		return err
 	}
 	var res []error
+
+	if o.CommitID != nil {
+
+		// query param commitID
+		var qrCommitID string
+
+		if o.CommitID != nil {
+			qrCommitID = *o.CommitID
+		}
+		qCommitID := qrCommitID
+		if qCommitID != "" {
+
+			if err := r.SetQueryParam("commitID", qCommitID); err != nil {
+				return err
+			}
+		}
+	}
 
 	if o.DisableUpstreamSync != nil {
 

@@ -63,6 +63,11 @@ GetProjectProjectNameStageStageNameResourceResourceURIParams contains all the pa
 */
 type GetProjectProjectNameStageStageNameResourceResourceURIParams struct {
 
+	// CommitID.
+	//
+	// Git commit id to read the file at, as returned in `Version.version`. Without it the file is read at the head of its branch.
+	CommitID *string
+
 	// DisableUpstreamSync.
 	//
 	// When true, the service reads its local git repository without pulling from the project's upstream repository first.
@@ -151,6 +156,17 @@ func (o *GetProjectProjectNameStageStageNameResourceResourceURIParams) SetHTTPCl
 	o.HTTPClient = client
 }
 
+// WithCommitID adds the commitID to the get project project name stage stage name resource resource URI params.
+func (o *GetProjectProjectNameStageStageNameResourceResourceURIParams) WithCommitID(commitID *string) *GetProjectProjectNameStageStageNameResourceResourceURIParams {
+	o.SetCommitID(commitID)
+	return o
+}
+
+// SetCommitID adds the commitId to the get project project name stage stage name resource resource URI params.
+func (o *GetProjectProjectNameStageStageNameResourceResourceURIParams) SetCommitID(commitID *string) {
+	o.CommitID = commitID
+}
+
 // WithDisableUpstreamSync adds the disableUpstreamSync to the get project project name stage stage name resource resource URI params.
 func (o *GetProjectProjectNameStageStageNameResourceResourceURIParams) WithDisableUpstreamSync(disableUpstreamSync *bool) *GetProjectProjectNameStageStageNameResourceResourceURIParams {
 	o.SetDisableUpstreamSync(disableUpstreamSync)
@@ -201,6 +217,23 @@ func (o *GetProjectProjectNameStageStageNameResourceResourceURIParams) WriteToRe
 		return err
 	}
 	var res []error
+
+	if o.CommitID != nil {
+
+		// query param commitID
+		var qrCommitID string
+
+		if o.CommitID != nil {
+			qrCommitID = *o.CommitID
+		}
+		qCommitID := qrCommitID
+		if qCommitID != "" {
+
+			if err := r.SetQueryParam("commitID", qCommitID); err != nil {
+				return err
+			}
+		}
+	}
 
 	if o.DisableUpstreamSync != nil {
 

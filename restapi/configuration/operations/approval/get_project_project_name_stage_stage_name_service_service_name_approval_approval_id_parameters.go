@@ -39,7 +39,7 @@ type GetProjectProjectNameStageStageNameServiceServiceNameApprovalApprovalIDPara
 	// Required: true
 	// In: path
 	ApprovalID string
-	// Decimal offset of the first item to return, taken from the `nextPageKey` of the previous page. A missing or non-numeric value starts at the first item.
+	// Decimal offset of the first item to return, taken from the `nextPageKey` of the previous page. A missing value starts at the first item; a value that is not a non-negative integer is a 400.
 	// In: query
 	NextPageKey *string
 	// Maximum number of items in the returned page.

@@ -16,6 +16,7 @@ type GetProjectProjectNameResourceResourceURIURL struct {
 	ProjectName string
 	ResourceURI string
 
+	CommitID            *string
 	DisableUpstreamSync *bool
 
 	_basePath string
@@ -65,6 +66,14 @@ func (o *GetProjectProjectNameResourceResourceURIURL) Build() (*url.URL, error) 
 	_result.Path = golangswaggerpaths.Join(_basePath, _path)
 
 	qs := make(url.Values)
+
+	var commitIDQ string
+	if o.CommitID != nil {
+		commitIDQ = *o.CommitID
+	}
+	if commitIDQ != "" {
+		qs.Set("commitID", commitIDQ)
+	}
 
 	var disableUpstreamSyncQ string
 	if o.DisableUpstreamSync != nil {

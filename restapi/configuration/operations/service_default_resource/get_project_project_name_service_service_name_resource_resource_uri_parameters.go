@@ -34,6 +34,9 @@ func NewGetProjectProjectNameServiceServiceNameResourceResourceURIParams() GetPr
 type GetProjectProjectNameServiceServiceNameResourceResourceURIParams struct {
 	// HTTP Request Object
 	HTTPRequest *http.Request `json:"-"`
+	// Git commit id to read the file at, as returned in `Version.version`. Without it the file is read at the head of its branch.
+	// In: query
+	CommitID *string
 	// When true, the service reads its local git repository without pulling from the project's upstream repository first.
 	// In: query
 	// Default: false
@@ -62,6 +65,11 @@ func (o *GetProjectProjectNameServiceServiceNameResourceResourceURIParams) BindR
 	o.HTTPRequest = r
 	qs := runtime.Values(r.URL.Query())
 
+	qCommitID, qhkCommitID, _ := qs.GetOK("commitID")
+	if err := o.bindCommitID(qCommitID, qhkCommitID, route.Formats); err != nil {
+		res = append(res, err)
+	}
+
 	qDisableUpstreamSync, qhkDisableUpstreamSync, _ := qs.GetOK("disableUpstreamSync")
 	if err := o.bindDisableUpstreamSync(qDisableUpstreamSync, qhkDisableUpstreamSync, route.Formats); err != nil {
 		res = append(res, err)
@@ -84,6 +92,24 @@ func (o *GetProjectProjectNameServiceServiceNameResourceResourceURIParams) BindR
 	if len(res) > 0 {
 		return errors.CompositeValidationError(res...)
 	}
+	return nil
+}
+
+// bindCommitID binds and validates parameter CommitID from query.
+func (o *GetProjectProjectNameServiceServiceNameResourceResourceURIParams) bindCommitID(rawData []string, hasKey bool, formats strfmt.Registry) error {
+	var raw string
+	if len(rawData) > 0 {
+		raw = rawData[len(rawData)-1]
+	}
+
+	// Required: false
+	// AllowEmptyValue: false
+
+	if raw == "" { // empty values pass all other validations
+		return nil
+	}
+	o.CommitID = &raw
+
 	return nil
 }
 

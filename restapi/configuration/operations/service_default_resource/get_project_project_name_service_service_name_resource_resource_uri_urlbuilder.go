@@ -17,6 +17,7 @@ type GetProjectProjectNameServiceServiceNameResourceResourceURIURL struct {
 	ResourceURI string
 	ServiceName string
 
+	CommitID            *string
 	DisableUpstreamSync *bool
 
 	_basePath string
@@ -73,6 +74,14 @@ func (o *GetProjectProjectNameServiceServiceNameResourceResourceURIURL) Build() 
 	_result.Path = golangswaggerpaths.Join(_basePath, _path)
 
 	qs := make(url.Values)
+
+	var commitIDQ string
+	if o.CommitID != nil {
+		commitIDQ = *o.CommitID
+	}
+	if commitIDQ != "" {
+		qs.Set("commitID", commitIDQ)
+	}
 
 	var disableUpstreamSyncQ string
 	if o.DisableUpstreamSync != nil {

@@ -13,13 +13,10 @@ import (
 // PutProjectProjectNameServiceServiceNameResourceResourceURICreatedCode is the HTTP code returned for type PutProjectProjectNameServiceServiceNameResourceResourceURICreated
 const PutProjectProjectNameServiceServiceNameResourceResourceURICreatedCode int = 201
 
-// PutProjectProjectNameServiceServiceNameResourceResourceURICreated Resource committed on every stage branch.
+// PutProjectProjectNameServiceServiceNameResourceResourceURICreated Resources committed on every stage branch. The response has no body.
 //
 // swagger:response putProjectProjectNameServiceServiceNameResourceResourceUriCreated
 type PutProjectProjectNameServiceServiceNameResourceResourceURICreated struct {
-
-	// In: Body
-	Payload *configuration.Version `json:"body,omitempty"`
 }
 
 // NewPutProjectProjectNameServiceServiceNameResourceResourceURICreated creates PutProjectProjectNameServiceServiceNameResourceResourceURICreated with default headers values
@@ -28,27 +25,12 @@ func NewPutProjectProjectNameServiceServiceNameResourceResourceURICreated() *Put
 	return &PutProjectProjectNameServiceServiceNameResourceResourceURICreated{}
 }
 
-// WithPayload adds the payload to the put project project name service service name resource resource Uri created response
-func (o *PutProjectProjectNameServiceServiceNameResourceResourceURICreated) WithPayload(payload *configuration.Version) *PutProjectProjectNameServiceServiceNameResourceResourceURICreated {
-	o.Payload = payload
-	return o
-}
-
-// SetPayload sets the payload to the put project project name service service name resource resource Uri created response
-func (o *PutProjectProjectNameServiceServiceNameResourceResourceURICreated) SetPayload(payload *configuration.Version) {
-	o.Payload = payload
-}
-
 // WriteResponse to the client
 func (o *PutProjectProjectNameServiceServiceNameResourceResourceURICreated) WriteResponse(rw http.ResponseWriter, producer runtime.Producer) {
 
+	rw.Header().Del(runtime.HeaderContentType) // Remove Content-Type on empty responses
+
 	rw.WriteHeader(201)
-	if o.Payload != nil {
-		payload := o.Payload
-		if err := producer.Produce(rw, payload); err != nil {
-			panic(err) // let the recovery middleware deal with this
-		}
-	}
 }
 
 func (o *PutProjectProjectNameServiceServiceNameResourceResourceURICreated) PutProjectProjectNameServiceServiceNameResourceResourceURIResponder() {

@@ -13,13 +13,10 @@ import (
 // PutProjectProjectNameServiceServiceNameResourceCreatedCode is the HTTP code returned for type PutProjectProjectNameServiceServiceNameResourceCreated
 const PutProjectProjectNameServiceServiceNameResourceCreatedCode int = 201
 
-// PutProjectProjectNameServiceServiceNameResourceCreated Resources committed on every stage branch.
+// PutProjectProjectNameServiceServiceNameResourceCreated Resources committed on every stage branch. The response has no body.
 //
 // swagger:response putProjectProjectNameServiceServiceNameResourceCreated
 type PutProjectProjectNameServiceServiceNameResourceCreated struct {
-
-	// In: Body
-	Payload *configuration.Version `json:"body,omitempty"`
 }
 
 // NewPutProjectProjectNameServiceServiceNameResourceCreated creates PutProjectProjectNameServiceServiceNameResourceCreated with default headers values
@@ -28,27 +25,12 @@ func NewPutProjectProjectNameServiceServiceNameResourceCreated() *PutProjectProj
 	return &PutProjectProjectNameServiceServiceNameResourceCreated{}
 }
 
-// WithPayload adds the payload to the put project project name service service name resource created response
-func (o *PutProjectProjectNameServiceServiceNameResourceCreated) WithPayload(payload *configuration.Version) *PutProjectProjectNameServiceServiceNameResourceCreated {
-	o.Payload = payload
-	return o
-}
-
-// SetPayload sets the payload to the put project project name service service name resource created response
-func (o *PutProjectProjectNameServiceServiceNameResourceCreated) SetPayload(payload *configuration.Version) {
-	o.Payload = payload
-}
-
 // WriteResponse to the client
 func (o *PutProjectProjectNameServiceServiceNameResourceCreated) WriteResponse(rw http.ResponseWriter, producer runtime.Producer) {
 
+	rw.Header().Del(runtime.HeaderContentType) // Remove Content-Type on empty responses
+
 	rw.WriteHeader(201)
-	if o.Payload != nil {
-		payload := o.Payload
-		if err := producer.Produce(rw, payload); err != nil {
-			panic(err) // let the recovery middleware deal with this
-		}
-	}
 }
 
 func (o *PutProjectProjectNameServiceServiceNameResourceCreated) PutProjectProjectNameServiceServiceNameResourceResponder() {

@@ -18,6 +18,7 @@ type GetProjectProjectNameStageStageNameServiceServiceNameResourceResourceURIURL
 	ServiceName string
 	StageName   string
 
+	CommitID            *string
 	DisableUpstreamSync *bool
 
 	_basePath string
@@ -81,6 +82,14 @@ func (o *GetProjectProjectNameStageStageNameServiceServiceNameResourceResourceUR
 	_result.Path = golangswaggerpaths.Join(_basePath, _path)
 
 	qs := make(url.Values)
+
+	var commitIDQ string
+	if o.CommitID != nil {
+		commitIDQ = *o.CommitID
+	}
+	if commitIDQ != "" {
+		qs.Set("commitID", commitIDQ)
+	}
 
 	var disableUpstreamSyncQ string
 	if o.DisableUpstreamSync != nil {

@@ -17,6 +17,7 @@ type GetProjectProjectNameStageStageNameResourceResourceURIURL struct {
 	ResourceURI string
 	StageName   string
 
+	CommitID            *string
 	DisableUpstreamSync *bool
 
 	_basePath string
@@ -73,6 +74,14 @@ func (o *GetProjectProjectNameStageStageNameResourceResourceURIURL) Build() (*ur
 	_result.Path = golangswaggerpaths.Join(_basePath, _path)
 
 	qs := make(url.Values)
+
+	var commitIDQ string
+	if o.CommitID != nil {
+		commitIDQ = *o.CommitID
+	}
+	if commitIDQ != "" {
+		qs.Set("commitID", commitIDQ)
+	}
 
 	var disableUpstreamSyncQ string
 	if o.DisableUpstreamSync != nil {

@@ -1,0 +1,61 @@
+// Package configsvc implements the configuration-service collection on top of
+// two stores: the git repositories that hold each project's files and the
+// configuration view that lists projects, stages and services. It keeps the
+// two consistent: a write that fails halfway is rolled back, so no project,
+// stage or service is left half created.
+package configsvc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/keptn-api/keptn-api/store"
+)
+
+// Service coordinates the repositories and the view.
+type Service struct {
+	repos store.Repositories
+	view  store.Projects
+	log   *slog.Logger
+	now   func() time.Time
+	locks projectLocks
+	known knownServices
+}
+
+// New returns a Service.
+func New(repos store.Repositories, view store.Projects, log *slog.Logger) *Service {
+	return &Service{repos: repos, view: view, log: log, now: time.Now}
+}
+
+// Commit author and messages, as the Keptn 0.7 configuration-service wrote
+// them.
+const (
+	msgAddedResources   = "Added resources"
+	msgUpdatedResources = "Updated resources"
+	msgDeletedResources = "Deleted resources"
+	msgAddedMetadata    = "Added metadata.yaml"
+)
+
+// rollback runs undo after a failed step and logs when undo fails too, since
+// the caller returns the first error.
+func (s *Service) rollback(ctx context.Context, what string, undo func(context.Context) error) {
+	// The request context may be canceled already; the undo must still run.
+	ctx = context.WithoutCancel(ctx)
+	if err := undo(ctx); err != nil {
+		s.log.Error("rollback failed; the view and the repository may disagree", "step", what, "error", err)
+	}
+}
+
+// metadataYAML is the metadata.yaml of a project or service, with Go's
+// default time text as Keptn 0.7 wrote it.
+func metadataYAML(kind, name string, created time.Time) []byte {
+	return fmt.Appendf(nil, "%sname: %s\ncreationtimestamp: %s\n", kind, name, created.UTC().String())
+}
+
+// isNotFound reports whether err is a not-found error of any kind.
+func isNotFound(err error) bool {
+	return errors.Is(err, store.ErrNotFound)
+}

@@ -1,0 +1,89 @@
+package configsvc
+
+import (
+	"encoding/base64"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// InvalidError reports a request value that breaks a rule of this package.
+// Its message names the value and is safe to return to the client.
+type InvalidError struct {
+	Message string
+}
+
+func (e *InvalidError) Error() string { return e.Message }
+
+func invalid(format string, args ...any) error {
+	return &InvalidError{Message: fmt.Sprintf(format, args...)}
+}
+
+// Name length limits. The execution plane of Keptn 0.7 derives Kubernetes
+// names from them: the namespace "<project>-<stage>" must fit the 63
+// characters of a DNS label, and Helm release names built from services do
+// too.
+const (
+	MaxProjectNameLength = 30
+	MaxStageNameLength   = 32
+	MaxServiceNameLength = 43
+)
+
+// namePattern is the rule of the Keptn CLI: a lowercase letter, then
+// lowercase letters, digits and hyphens, not ending in a hyphen.
+var namePattern = regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`)
+
+// ValidateName checks a project, stage or service name; kind is "project",
+// "stage" or "service".
+func ValidateName(kind, name string) error {
+	limit := map[string]int{"project": MaxProjectNameLength, "stage": MaxStageNameLength, "service": MaxServiceNameLength}[kind]
+	if !namePattern.MatchString(name) {
+		return invalid("invalid %s name %q: use lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen", kind, name)
+	}
+	if len(name) > limit {
+		return invalid("invalid %s name %q: it has %d characters, the maximum is %d", kind, name, len(name), limit)
+	}
+	return nil
+}
+
+// CleanResourceURI checks a resourceURI and returns it relative to its level's
+// directory. One leading "/" is accepted and removed, because resource
+// listings return URIs with it and Keptn clients send them back unchanged.
+// Anything that could leave the level's directory or reach git internals is
+// rejected: an empty path or segment, "." or "..", a ".git" segment, a
+// backslash, a NUL or other control byte, and a second leading "/".
+func CleanResourceURI(uri string) (string, error) {
+	path := strings.TrimPrefix(uri, "/")
+	if path == "" {
+		return "", invalid("invalid resourceURI %q: it is empty", uri)
+	}
+	for _, c := range path {
+		if c < 0x20 || c == 0x7f {
+			return "", invalid("invalid resourceURI %q: it contains a control character", uri)
+		}
+		if c == '\\' {
+			return "", invalid("invalid resourceURI %q: it contains a backslash", uri)
+		}
+	}
+	for _, segment := range strings.Split(path, "/") {
+		switch {
+		case segment == "":
+			return "", invalid("invalid resourceURI %q: it is absolute or has an empty segment", uri)
+		case segment == "." || segment == "..":
+			return "", invalid("invalid resourceURI %q: it contains a %q segment", uri, segment)
+		case strings.EqualFold(segment, ".git"):
+			return "", invalid("invalid resourceURI %q: it contains a .git segment", uri)
+		}
+	}
+	return path, nil
+}
+
+// DecodeContent decodes the standard base64 (with padding) content of a
+// resource.
+func DecodeContent(uri, content string) ([]byte, error) {
+	raw, err := base64.StdEncoding.DecodeString(content)
+	if err != nil {
+		return nil, invalid("invalid resourceContent of %q: it is not standard base64: %v", uri, err)
+	}
+	return raw, nil
+}
