@@ -66,7 +66,7 @@ func (s *Service) resolve(ctx context.Context, level Level) (location, error) {
 // level with unpackCharts set, a .tgz below a "helm" directory is stored
 // unpacked, as a chart directory named like the archive.
 func (s *Service) WriteResources(ctx context.Context, level Level, resources []Resource, message string, unpackCharts bool) (store.Version, error) {
-	loc, err := s.resolve(ctx, level)
+	loc, err := s.writeLocation(ctx, level)
 	if err != nil {
 		return store.Version{}, err
 	}
@@ -79,7 +79,7 @@ func (s *Service) WriteResources(ctx context.Context, level Level, resources []R
 	}
 	v, err := s.repos.Commit(ctx, level.Project, loc.branch, message, changes)
 	if err != nil {
-		return store.Version{}, err
+		return store.Version{}, s.explainWriteError(ctx, level, err)
 	}
 	if level.Stage == "" {
 		if err := s.updateShipyard(ctx, level.Project, resources); err != nil {
@@ -87,6 +87,36 @@ func (s *Service) WriteResources(ctx context.Context, level Level, resources []R
 		}
 	}
 	return v, nil
+}
+
+// writeLocation returns where a write to a level goes after checking, in
+// git, that the branch and the service directory exist. Like reads, writes
+// ask the view only to name what is missing.
+func (s *Service) writeLocation(ctx context.Context, level Level) (location, error) {
+	loc, err := s.quickLocation(ctx, level)
+	if err == nil && level.Service != "" {
+		var ok bool
+		ok, err = s.repos.Exists(ctx, level.Project, loc.branch, level.Service)
+		if err == nil && !ok {
+			err = fmt.Errorf("service %q: %w", level.Service, store.ErrServiceNotFound)
+		}
+	}
+	if err != nil {
+		return location{}, s.explainWriteError(ctx, level, err)
+	}
+	return loc, nil
+}
+
+// explainWriteError names the missing part of a level when a write failed
+// with a not-found error, and returns err unchanged otherwise.
+func (s *Service) explainWriteError(ctx context.Context, level Level, err error) error {
+	if !isNotFound(err) {
+		return err
+	}
+	if _, rerr := s.resolve(ctx, level); rerr != nil {
+		return rerr
+	}
+	return err
 }
 
 // updateShipyard copies the content of a written shipyard.yaml into the view.

@@ -22,16 +22,18 @@ type eventQuery struct {
 	args  []any
 	order string
 
-	// rootOnly is set for a root query whose clauses all read root_events,
-	// so that its count can skip the join to events.
-	rootOnly bool
+	// countFrom is the FROM clause of the count. It names the listing table
+	// alone when no clause reads the events row e, so that the count skips
+	// the join.
+	countFrom string
 
 	limit, offset int // SQLite LIMIT and OFFSET; -1 means no limit
 }
 
-// buildQuery checks q and turns it into SQL. Scope clauses go on the
-// root_events row r for root queries, which the root_events index serves,
-// and on the events row e otherwise.
+// buildQuery checks q and turns it into SQL. A query of a keptnContext reads
+// the listing table context_events x, a root query roots r, and any other
+// query the events row e alone. Scope clauses go on the listing table, whose
+// key serves them.
 func buildQuery(q store.EventQuery) (*eventQuery, error) {
 	if q.Offset < 0 {
 		return nil, invalidQuery("negative offset %d", q.Offset)
@@ -41,19 +43,28 @@ func buildQuery(q store.EventQuery) (*eventQuery, error) {
 	}
 
 	b := &eventQuery{
-		from:   "events e",
-		order:  "e.time_ns DESC, e.seq DESC",
-		limit:  q.Limit,
-		offset: q.Offset,
+		from:      "events e",
+		order:     "e.time_ns DESC, e.seq DESC",
+		countFrom: "events e",
+		limit:     q.Limit,
+		offset:    q.Offset,
 	}
 	if q.Limit == 0 {
 		b.limit = -1
 	}
 	scope := "e"
-	if q.Root {
-		b.from = "root_events r JOIN events e ON e.seq = r.seq"
-		b.order = "r.time_ns DESC, r.seq DESC"
+	switch {
+	case q.Root:
 		scope = "r"
+		b.from = "roots r JOIN events e ON e.seq = r.seq"
+		b.countFrom = "roots r"
+	case q.KeptnContext != "":
+		scope = "x"
+		b.from = "context_events x JOIN events e ON e.seq = x.seq"
+		b.countFrom = "context_events x"
+	}
+	if scope != "e" {
+		b.order = scope + ".time_ns DESC, " + scope + ".seq DESC"
 	}
 
 	// Conditions are checked first, so that an invalid query fails even
@@ -65,12 +76,17 @@ func buildQuery(q store.EventQuery) (*eventQuery, error) {
 		}
 		b.add(expr, args...)
 	}
+	if len(q.Conditions) > 0 || q.ExcludeInvalidatedBy != "" {
+		b.countFrom = b.from
+	}
 
 	switch {
 	case q.Project != "":
 		b.add(scope+".project = ?", q.Project)
 	case q.KeptnContext != "":
-		b.add(scope+".project = (SELECT c.project FROM context_projects c WHERE c.keptncontext = ?)", q.KeptnContext)
+		// A keptnContext that is not mapped has a NULL project, which
+		// matches nothing.
+		b.add(scope+".project = (SELECT c.project FROM contexts c WHERE c.keptncontext = ?)", q.KeptnContext)
 	case q.Root:
 		// Only events with a project have root events.
 		b.none = true
@@ -78,7 +94,7 @@ func buildQuery(q store.EventQuery) (*eventQuery, error) {
 		b.add(scope + ".project = ''")
 	}
 	if q.KeptnContext != "" {
-		b.add(scope+".keptncontext = ?", q.KeptnContext)
+		b.add(scope+".context_id = (SELECT c.id FROM contexts c WHERE c.keptncontext = ?)", q.KeptnContext)
 	}
 
 	if !q.After.IsZero() {
@@ -91,8 +107,6 @@ func buildQuery(q store.EventQuery) (*eventQuery, error) {
 			b.add(scope+".time_ns > ?", q.After.UnixNano())
 		}
 	}
-
-	b.rootOnly = q.Root && len(q.Conditions) == 0 && q.ExcludeInvalidatedBy == ""
 
 	if q.ExcludeInvalidatedBy != "" {
 		b.add(`NOT EXISTS (SELECT 1 FROM events i
@@ -113,30 +127,41 @@ func (b *eventQuery) whereSQL() string {
 	return " WHERE " + strings.Join(b.where, " AND ")
 }
 
+// selectSQL returns the page query. SQLite 3.54, as modernc.org/sqlite
+// v1.62.0 builds it, reads the value bound to a bare LIMIT parameter while
+// it plans the statement, and marks the parameter so that each new binding
+// prepares the statement again. The unary plus hides the parameter from
+// that check, so a cached statement is prepared once.
 func (b *eventQuery) selectSQL() (string, []any) {
-	query := "SELECT " + eventColumns + " FROM " + b.from + b.whereSQL() +
-		" ORDER BY " + b.order + " LIMIT ? OFFSET ?"
+	query := "SELECT " + eventColumns + b.pageSQL()
 	args := append(append([]any{}, b.args...), b.limit, b.offset)
 	return query, args
 }
 
-func (b *eventQuery) countSQL() (string, []any) {
-	from := b.from
-	if b.rootOnly {
-		from = "root_events r"
-	}
-	return "SELECT count(*) FROM " + from + b.whereSQL(), b.args
+func (b *eventQuery) pageSQL() string {
+	return " FROM " + b.from + b.whereSQL() + " ORDER BY " + b.order + " LIMIT +? OFFSET ?"
 }
 
-// querier is the part of *sql.DB and *sql.Tx that queries use.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+func (b *eventQuery) countSQL() (string, []any) {
+	return "SELECT count(*) FROM " + b.countFrom + b.whereSQL(), b.args
+}
+
+// selectWithTotalSQL returns the page query with the count of all matches
+// as a first column. The count is a subquery that does not depend on the
+// row, so SQLite runs it once per statement, and it reads the same snapshot
+// as the page.
+func (b *eventQuery) selectWithTotalSQL() (string, []any) {
+	count, countArgs := b.countSQL()
+	query := "SELECT (" + count + "), " + eventColumns + b.pageSQL()
+	args := make([]any, 0, len(countArgs)+len(b.args)+2)
+	args = append(args, countArgs...)
+	args = append(args, b.args...)
+	args = append(args, b.limit, b.offset)
+	return query, args
 }
 
 // QueryEvents returns the events selected by q (see store.Events). A query
-// with CountTotal runs its count and its page in one read transaction, so
-// both see the same snapshot.
+// with CountTotal reads its page and its total from one snapshot.
 func (s *Store) QueryEvents(ctx context.Context, q store.EventQuery) (store.EventPage, error) {
 	release, err := s.acquire()
 	if err != nil {
@@ -151,52 +176,79 @@ func (s *Store) QueryEvents(ctx context.Context, q store.EventQuery) (store.Even
 	if b.none {
 		return store.EventPage{Events: []store.Event{}}, nil
 	}
+	reads := cachedQuerier{cache: s.readStmts}
 	if !q.CountTotal {
-		events, err := selectEvents(ctx, s.read, b)
+		query, args := b.selectSQL()
+		events, _, err := selectEvents(ctx, reads, query, args, false, b.limit)
 		if err != nil {
 			return store.EventPage{}, err
 		}
 		return store.EventPage{Events: events}, nil
 	}
 
+	query, args := b.selectWithTotalSQL()
+	events, total, err := selectEvents(ctx, reads, query, args, true, b.limit)
+	if err != nil {
+		return store.EventPage{}, err
+	}
+	if len(events) > 0 || b.offset == 0 {
+		// An empty first page means that nothing matches.
+		return store.EventPage{Events: events, Total: total}, nil
+	}
+	// The page starts past the last match, so no row carried the total.
+	return s.queryPageAndCount(ctx, b)
+}
+
+// queryPageAndCount runs the page and the count of b as two statements in
+// one read transaction, so that both see the same snapshot.
+func (s *Store) queryPageAndCount(ctx context.Context, b *eventQuery) (store.EventPage, error) {
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return store.EventPage{}, translate("query events", err)
 	}
 	// The transaction only reads, so rolling it back loses nothing.
 	defer tx.Rollback()
+	reads := cachedQuerier{cache: s.readStmts, tx: tx}
 
 	var page store.EventPage
 	query, args := b.countSQL()
-	if err := tx.QueryRowContext(ctx, query, args...).Scan(&page.Total); err != nil {
+	if err := queryRow(ctx, reads, query, args, &page.Total); err != nil {
 		return store.EventPage{}, translate("count events", err)
 	}
-	if page.Events, err = selectEvents(ctx, tx, b); err != nil {
+	query, args = b.selectSQL()
+	if page.Events, _, err = selectEvents(ctx, reads, query, args, false, b.limit); err != nil {
 		return store.EventPage{}, err
 	}
 	return page, nil
 }
 
-func selectEvents(ctx context.Context, db querier, b *eventQuery) ([]store.Event, error) {
-	query, args := b.selectSQL()
-	rows, err := db.QueryContext(ctx, query, args...)
+// selectEvents runs a page query. With withTotal, the query returns the
+// total as its first column, and selectEvents returns it from the first
+// row, or 0 when there is no row.
+func selectEvents(ctx context.Context, q querier, query string, args []any, withTotal bool, limit int) ([]store.Event, int, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, translate("query events", err)
+		return nil, 0, translate("query events", err)
 	}
 	defer rows.Close()
 
-	events := []store.Event{}
+	events := make([]store.Event, 0, min(max(limit, 0), maxPreallocated))
+	total := 0
+	var ev store.Event
+	var timeNS, offset int64
+	// database/sql scans NULL as a nil slice into *[]byte, but not into
+	// *json.RawMessage.
+	var data, extensions []byte
+	dest := []any{&total, &ev.ID, &ev.Type, &ev.Source, &ev.SpecVersion, &ev.ContentType,
+		&ev.DataContentType, &ev.KeptnContext, &ev.TriggeredID, &timeNS, &offset,
+		&data, &extensions, &ev.Project, &ev.Stage, &ev.Service}
+	if !withTotal {
+		dest = dest[1:]
+	}
 	for rows.Next() {
-		var ev store.Event
-		var timeNS, offset int64
-		// database/sql scans NULL as a nil slice into *[]byte, but not into
-		// *json.RawMessage.
-		var data, extensions []byte
-		err := rows.Scan(&ev.ID, &ev.Type, &ev.Source, &ev.SpecVersion, &ev.ContentType,
-			&ev.DataContentType, &ev.KeptnContext, &ev.TriggeredID, &timeNS, &offset,
-			&data, &extensions, &ev.Project, &ev.Stage, &ev.Service)
-		if err != nil {
-			return nil, translate("read event", err)
+		// Scan stores a new slice in data and extensions on each row.
+		if err := rows.Scan(dest...); err != nil {
+			return nil, 0, translate("read event", err)
 		}
 		ev.Time = decodeTime(timeNS, offset)
 		ev.Data = data
@@ -204,7 +256,11 @@ func selectEvents(ctx context.Context, db querier, b *eventQuery) ([]store.Event
 		events = append(events, ev)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, translate("query events", err)
+		return nil, 0, translate("query events", err)
 	}
-	return events, nil
+	return events, total, nil
 }
+
+// maxPreallocated caps the capacity that selectEvents allocates for a page
+// before it reads the rows.
+const maxPreallocated = 100

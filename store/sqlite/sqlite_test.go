@@ -129,8 +129,8 @@ func TestOpenSetsSchemaVersion(t *testing.T) {
 	if err := db.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
 		t.Fatalf("read user_version: %v", err)
 	}
-	if version != 1 {
-		t.Errorf("user_version = %d, want 1", version)
+	if version != 3 {
+		t.Errorf("user_version = %d, want 3", version)
 	}
 	var mode string
 	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
@@ -312,6 +312,77 @@ func TestDuplicatesFailAlone(t *testing.T) {
 	}
 	if want := int(uniqueOK.Load()) + 1; page.Total != want {
 		t.Errorf("events stored = %d, want %d", page.Total, want)
+	}
+}
+
+// TestFailedInsertFailsAlone makes some inserts fail inside SQLite, one in
+// the insert into events and one after it, and races them with inserts that
+// succeed. Each failed insert must leave no row, and the other events of
+// its batch must be stored.
+func TestFailedInsertFailsAlone(t *testing.T) {
+	s, path := openTemp(t)
+	ctx := context.Background()
+	db := openRaw(t, path)
+	for _, trigger := range []string{
+		`CREATE TRIGGER fail_event BEFORE INSERT ON events WHEN new.id LIKE 'bad-event-%'
+BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+		`CREATE TRIGGER fail_mapping BEFORE INSERT ON contexts WHEN new.keptncontext LIKE 'bad-context-%'
+BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+	} {
+		if _, err := db.Exec(trigger); err != nil {
+			t.Fatalf("create trigger: %v", err)
+		}
+	}
+	at := time.Date(2020, 5, 1, 12, 0, 0, 0, time.UTC)
+
+	var wg sync.WaitGroup
+	var stored atomic.Int64
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 20 {
+				ev := testEvent(fmt.Sprintf("good-%d-%d", g, i), "p1", "c1", at)
+				switch i % 5 {
+				case 1:
+					ev.ID = fmt.Sprintf("bad-event-%d-%d", g, i)
+				case 3:
+					ev.ID = fmt.Sprintf("bad-mapping-%d-%d", g, i)
+					ev.KeptnContext = fmt.Sprintf("bad-context-%d-%d", g, i)
+				}
+				err := s.InsertEvent(ctx, ev)
+				if strings.HasPrefix(ev.ID, "good-") {
+					if err != nil {
+						t.Errorf("InsertEvent(%s): %v", ev.ID, err)
+					} else {
+						stored.Add(1)
+					}
+					continue
+				}
+				if err == nil || errors.Is(err, store.ErrAlreadyExists) {
+					t.Errorf("InsertEvent(%s): error = %v, want the injected failure", ev.ID, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	var events, listed, contexts int
+	if err := db.QueryRow("SELECT count(*) FROM events").Scan(&events); err != nil {
+		t.Fatalf("count events: %v", err)
+	}
+	if events != int(stored.Load()) {
+		t.Errorf("events stored = %d, want %d", events, stored.Load())
+	}
+	if err := db.QueryRow("SELECT count(*) FROM context_events").Scan(&listed); err != nil {
+		t.Fatalf("count context_events: %v", err)
+	}
+	if listed != int(stored.Load()) {
+		t.Errorf("events listed by keptnContext = %d, want %d", listed, stored.Load())
+	}
+	if err := db.QueryRow("SELECT count(*) FROM contexts WHERE keptncontext <> 'c1'").Scan(&contexts); err != nil {
+		t.Fatalf("count contexts: %v", err)
+	}
+	if contexts != 0 {
+		t.Errorf("keptnContexts of failed inserts = %d, want 0", contexts)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -22,7 +23,10 @@ import (
 	"github.com/keptn-api/keptn-api/store"
 )
 
-var _ store.Events = (*Store)(nil)
+var (
+	_ store.Events   = (*Store)(nil)
+	_ store.Projects = (*Store)(nil)
+)
 
 // Defaults used for the zero fields of Options.
 const (
@@ -45,16 +49,23 @@ type Options struct {
 	MaxBatch int
 }
 
-// Store is a store.Events kept in one SQLite file. It is safe for concurrent
-// use.
+// Store is a store.Events and a store.Projects kept in one SQLite file. It is
+// safe for concurrent use.
 type Store struct {
 	write     *sql.DB   // one connection, owned by the writer goroutine
 	writeConn *sql.Conn // the connection the writer goroutine uses
 	read      *sql.DB   // query_only pool
 	stmts     *writeStmts
-	reqs      chan *writeReq
-	maxBatch  int
-	stopped   chan struct{} // closed when the writer goroutine returns
+	// readStmts caches the statements of the read pool, and writerStmts
+	// those of the writer connection that writeStmts does not hold.
+	readStmts   *stmtCache
+	writerStmts *stmtCache
+	ckpt        *checkpointer
+	syncer      *walSyncer
+	cache       cacheGuard
+	reqs        chan *writeReq
+	maxBatch    int
+	stopped     chan struct{} // closed when the writer goroutine returns
 
 	// mu guards closed. Every public call registers in ops under mu, so that
 	// Close can wait for the calls already running before it stops the
@@ -94,52 +105,77 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-func start(ctx context.Context, write *sql.DB, abs string, opts Options) (*Store, error) {
+func start(ctx context.Context, write *sql.DB, abs string, opts Options) (s *Store, err error) {
+	// cleanups undoes the steps done so far when a later one fails.
+	var cleanups []func() error
+	defer func() {
+		if err != nil {
+			for _, cleanup := range slices.Backward(cleanups) {
+				cleanup()
+			}
+		}
+	}()
+
 	writeConn, err := write.Conn(ctx)
 	if err != nil {
 		return nil, translate("open", err)
 	}
+	cleanups = append(cleanups, writeConn.Close)
 	if err := checkJournalMode(ctx, writeConn); err != nil {
-		writeConn.Close()
 		return nil, err
 	}
 	if err := migrate(ctx, writeConn); err != nil {
-		writeConn.Close()
 		return nil, err
 	}
 	stmts, err := prepareWriteStmts(ctx, writeConn)
 	if err != nil {
-		writeConn.Close()
 		return nil, err
 	}
+	cleanups = append(cleanups, stmts.close)
 
 	// The read pool opens only after the migration, so no reader sees a
 	// half-created schema.
 	read, err := openDB(abs, readParams(opts))
 	if err != nil {
-		stmts.close()
-		writeConn.Close()
 		return nil, err
 	}
+	cleanups = append(cleanups, read.Close)
 	read.SetMaxOpenConns(opts.ReadConns)
 	read.SetMaxIdleConns(opts.ReadConns)
 	read.SetConnMaxLifetime(0)
 	read.SetConnMaxIdleTime(0)
 	if err := read.PingContext(ctx); err != nil {
-		read.Close()
-		stmts.close()
-		writeConn.Close()
 		return nil, translate("open read pool", err)
 	}
 
-	s := &Store{
-		write:     write,
-		writeConn: writeConn,
-		read:      read,
-		stmts:     stmts,
-		reqs:      make(chan *writeReq, opts.MaxBatch),
-		maxBatch:  opts.MaxBatch,
-		stopped:   make(chan struct{}),
+	ckptDB, err := openDB(abs, checkpointParams(opts))
+	if err != nil {
+		return nil, err
+	}
+	cleanups = append(cleanups, ckptDB.Close)
+	ckptDB.SetMaxOpenConns(1)
+	ckptDB.SetMaxIdleConns(1)
+	ckptDB.SetConnMaxLifetime(0)
+	ckptDB.SetConnMaxIdleTime(0)
+
+	// SQLite created the WAL file when the writer opened the database.
+	syncer, err := openWALSyncer(abs)
+	if err != nil {
+		return nil, err
+	}
+
+	s = &Store{
+		write:       write,
+		writeConn:   writeConn,
+		read:        read,
+		stmts:       stmts,
+		readStmts:   newStmtCache(stmtCacheSize, read.PrepareContext),
+		writerStmts: newStmtCache(stmtCacheSize, writeConn.PrepareContext),
+		ckpt:        newCheckpointer(ckptDB),
+		syncer:      syncer,
+		reqs:        make(chan *writeReq, opts.MaxBatch),
+		maxBatch:    opts.MaxBatch,
+		stopped:     make(chan struct{}),
 	}
 	go s.runWriter()
 	return s, nil
@@ -158,9 +194,26 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// writeParams sets up the writer connection. synchronous=FULL makes SQLite
-// sync the WAL on every commit, which is what lets InsertEvent promise that
-// an acknowledged event survives a crash or a power loss. _txlock=immediate
+// Page cache sizes per connection in KiB, the unit of a negative
+// cache_size. SQLite allocates each cached page of 4 KiB together with a
+// header. modernc.org/memory (v1.12.1), the allocator of the pure-Go SQLite
+// build, rounds that allocation up to 8 KiB, so a full cache takes about
+// twice its size in resident memory. With 4 read connections, the default
+// on machines with up to 4 CPUs, full caches take about 64 MiB.
+//
+// In BenchmarkLargeStore on a 2-core VM, queries ran as fast with 4 MiB per
+// reader as with 16 MiB. A query of a keptnContext reads event rows from all
+// over the table, which no cache of that size holds, and the operating
+// system's file cache serves the misses. The writer keeps the pages that
+// inserts change at random, chiefly those of events_id.
+const (
+	writerCacheKiB = 16 << 10
+	readerCacheKiB = 4 << 10
+)
+
+// writeParams sets up the writer connection. With synchronous=NORMAL a
+// commit does not sync the WAL, because the walSyncer does that before any
+// caller learns of the commit. _txlock=immediate
 // makes the database/sql transactions of the migrations take the write lock
 // at BEGIN, as the writer's own BEGIN IMMEDIATE does, so that another
 // process writing the same file makes BEGIN wait rather than a later write
@@ -169,19 +222,29 @@ func writeParams(opts Options) url.Values {
 	q := url.Values{}
 	q.Set("_busy_timeout", strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10))
 	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "FULL")
+	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate")
+	// The stages and services tables rely on ON DELETE CASCADE, which SQLite
+	// applies only on connections that enable foreign keys.
+	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "temp_store(MEMORY)")
 	// Truncates the WAL file to 64 MiB after a checkpoint, so one burst of
 	// writes does not leave a large file behind for good.
 	q.Add("_pragma", "journal_size_limit(67108864)")
-	// Checkpointing every 4000 pages (16 MiB of WAL at the default 4 KiB
-	// page size) instead of SQLite's default 1000 copies each hot index page
-	// back to the database less often. Together with the 32 MiB page cache,
-	// BenchmarkInsert ran about 10% faster in one comparison on a 2-core VM.
-	// The gain on other disks is unmeasured.
-	q.Add("_pragma", "wal_autocheckpoint(4000)")
-	q.Add("_pragma", "cache_size(-32768)")
+	// The checkpointer copies the WAL into the database file on a
+	// connection of its own, so commits never do it (see checkpointer).
+	q.Add("_pragma", "wal_autocheckpoint(0)")
+	q.Add("_pragma", fmt.Sprintf("cache_size(%d)", -writerCacheKiB))
+	return q
+}
+
+// checkpointParams sets up the connection of the checkpointer.
+// synchronous=FULL makes a checkpoint sync the WAL before it copies frames
+// and the database file before it lets the WAL restart.
+func checkpointParams(opts Options) url.Values {
+	q := url.Values{}
+	q.Set("_busy_timeout", strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10))
+	q.Set("_synchronous", "FULL")
 	return q
 }
 
@@ -190,8 +253,7 @@ func readParams(opts Options) url.Values {
 	q.Set("_busy_timeout", strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10))
 	q.Set("_query_only", "1")
 	q.Add("_pragma", "temp_store(MEMORY)")
-	// 16 MiB of page cache per read connection; a negative size is in KiB.
-	q.Add("_pragma", "cache_size(-16384)")
+	q.Add("_pragma", fmt.Sprintf("cache_size(%d)", -readerCacheKiB))
 	return q
 }
 
@@ -251,6 +313,10 @@ func (s *Store) Close() error {
 	<-s.stopped
 
 	var errs []error
+	errs = append(errs, s.syncer.close())
+	errs = append(errs, s.ckpt.close())
+	errs = append(errs, s.readStmts.close())
+	errs = append(errs, s.writerStmts.close())
 	errs = append(errs, s.stmts.close())
 	errs = append(errs, s.writeConn.Close())
 	errs = append(errs, s.write.Close())

@@ -5,21 +5,29 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime/debug"
+	"slices"
 
 	"github.com/keptn-api/keptn-api/store"
 )
 
 // Every write goes through one goroutine that owns the only write
-// connection. InsertEvent calls queue on Store.reqs. The writer takes all
-// that are queued (up to MaxBatch), inserts them in one transaction, commits
-// with a single WAL sync, and then sends each caller its own result. While
-// one commit waits for the disk, the next batch queues up, so the sync cost
-// is shared by every caller that arrived meanwhile.
+// connection. InsertEvent calls and the writes of the Projects methods queue
+// on Store.reqs. The writer takes all that are queued (up to MaxBatch), and
+// more as they arrive while the WAL sync of its previous transaction runs.
+// It runs them in one transaction, commits, and hands the results to the
+// walSyncer, which sends each caller its own result once a WAL sync has
+// made the transaction durable. So one commit and one sync serve every
+// caller that arrived meanwhile. Each request applies fully or not at all,
+// whatever the other requests of its batch do: functions run in savepoints,
+// and so do inserts after one failed for another reason than a duplicate
+// ID (see commitInserts).
 
 type writeKind int
 
 const (
 	writeInsert writeKind = iota
+	writeFunc
 	writeDeleteProject
 )
 
@@ -28,9 +36,23 @@ const (
 type writeReq struct {
 	ctx     context.Context
 	kind    writeKind
-	row     eventRow // writeInsert
-	project string   // writeDeleteProject
+	row     eventRow                        // writeInsert
+	fn      func(ctx context.Context) error // writeFunc
+	op      string                          // writeFunc, names the operation in errors
+	project string                          // writeDeleteProject
 	done    chan error
+}
+
+// describe names the request's operation for error messages.
+func (r *writeReq) describe() string {
+	switch r.kind {
+	case writeInsert:
+		return "insert event " + quote(r.row.ev.ID)
+	case writeDeleteProject:
+		return "delete events of project " + quote(r.project)
+	default:
+		return r.op
+	}
 }
 
 // eventRow is an event with its time already encoded, so that an invalid
@@ -46,12 +68,28 @@ type eventRow struct {
 // than database/sql transactions, because database/sql prepares a
 // connection's statements again inside every transaction.
 type writeStmts struct {
-	begin, commit, rollback          *sql.Stmt
-	savepoint, release, rollbackTo   *sql.Stmt
-	insertEvent, mapContext, setRoot *sql.Stmt
-	deleteEvents, deleteContexts     *sql.Stmt
-	deleteRoots                      *sql.Stmt
+	begin, commit, rollback        *sql.Stmt
+	savepoint, release, rollbackTo *sql.Stmt
+
+	insertEvent, findContext, insertContext, mapContext *sql.Stmt
+	insertContextEvent, setRoot                         *sql.Stmt
+
+	deleteUnsharedContexts, unmapContexts, deleteContextEvents *sql.Stmt
+	deleteRoots, deleteEvents                                  *sql.Stmt
 }
+
+// The statements of DeleteProjectEvents reach the keptnContexts of the
+// project through its roots, because a keptnContext has a root in each
+// project it has events in.
+const (
+	deleteUnsharedContextsSQL = `DELETE FROM contexts
+WHERE id IN (SELECT context_id FROM roots WHERE project = ?)
+AND NOT EXISTS (SELECT 1 FROM roots o WHERE o.context_id = contexts.id AND o.project <> ?)`
+	unmapContextsSQL = `UPDATE contexts SET project = NULL
+WHERE id IN (SELECT context_id FROM roots WHERE project = ?) AND project = ?`
+	deleteContextEventsSQL = `DELETE FROM context_events
+WHERE context_id IN (SELECT context_id FROM roots WHERE project = ?) AND project = ?`
+)
 
 func prepareWriteStmts(ctx context.Context, c *sql.Conn) (*writeStmts, error) {
 	s := &writeStmts{}
@@ -62,23 +100,27 @@ func prepareWriteStmts(ctx context.Context, c *sql.Conn) (*writeStmts, error) {
 		{&s.begin, "BEGIN IMMEDIATE"},
 		{&s.commit, "COMMIT"},
 		{&s.rollback, "ROLLBACK"},
-		{&s.savepoint, "SAVEPOINT insert_event"},
-		{&s.release, "RELEASE insert_event"},
-		{&s.rollbackTo, "ROLLBACK TO insert_event"},
+		{&s.savepoint, "SAVEPOINT request"},
+		{&s.release, "RELEASE request"},
+		{&s.rollbackTo, "ROLLBACK TO request"},
 		{&s.insertEvent, `INSERT INTO events (id, type, source, specversion, contenttype,
 	datacontenttype, keptncontext, triggeredid, time_ns, time_offset, data,
 	extensions, project, stage, service)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO NOTHING`},
-		{&s.mapContext, `INSERT INTO context_projects (keptncontext, project) VALUES (?, ?)
-ON CONFLICT (keptncontext) DO NOTHING`},
+		{&s.findContext, "SELECT id, project FROM contexts WHERE keptncontext = ?"},
+		{&s.insertContext, "INSERT INTO contexts (keptncontext, project) VALUES (?, ?)"},
+		{&s.mapContext, "UPDATE contexts SET project = ? WHERE id = ?"},
+		{&s.insertContextEvent, "INSERT INTO context_events (context_id, project, time_ns, seq) VALUES (?, ?, ?, ?)"},
 		// The strict "<" keeps the first stored event as root on equal times.
-		{&s.setRoot, `INSERT INTO root_events (project, keptncontext, seq, time_ns) VALUES (?, ?, ?, ?)
-ON CONFLICT (project, keptncontext) DO UPDATE SET seq = excluded.seq, time_ns = excluded.time_ns
-WHERE excluded.time_ns < root_events.time_ns`},
+		{&s.setRoot, `INSERT INTO roots (context_id, project, seq, time_ns) VALUES (?, ?, ?, ?)
+ON CONFLICT (context_id, project) DO UPDATE SET seq = excluded.seq, time_ns = excluded.time_ns
+WHERE excluded.time_ns < roots.time_ns`},
+		{&s.deleteUnsharedContexts, deleteUnsharedContextsSQL},
+		{&s.unmapContexts, unmapContextsSQL},
+		{&s.deleteContextEvents, deleteContextEventsSQL},
+		{&s.deleteRoots, "DELETE FROM roots WHERE project = ?"},
 		{&s.deleteEvents, "DELETE FROM events WHERE project = ?"},
-		{&s.deleteContexts, "DELETE FROM context_projects WHERE project = ?"},
-		{&s.deleteRoots, "DELETE FROM root_events WHERE project = ?"},
 	}
 	for _, p := range list {
 		stmt, err := c.PrepareContext(ctx, p.query)
@@ -96,8 +138,10 @@ func (s *writeStmts) close() error {
 	for _, stmt := range []*sql.Stmt{
 		s.begin, s.commit, s.rollback,
 		s.savepoint, s.release, s.rollbackTo,
-		s.insertEvent, s.mapContext, s.setRoot,
-		s.deleteEvents, s.deleteContexts, s.deleteRoots,
+		s.insertEvent, s.findContext, s.insertContext, s.mapContext,
+		s.insertContextEvent, s.setRoot,
+		s.deleteUnsharedContexts, s.unmapContexts, s.deleteContextEvents,
+		s.deleteRoots, s.deleteEvents,
 	} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
@@ -107,9 +151,9 @@ func (s *writeStmts) close() error {
 }
 
 // InsertEvent stores ev durably (see store.Events). It queues ev for the
-// writer and waits for the commit of its batch. A call that returns a
-// context error may still have stored the event, when its batch was already
-// being written as the context ended.
+// writer and waits for the commit of its batch and the WAL sync after it. A
+// call that returns a context error may still have stored the event, when
+// its batch was already being written as the context ended.
 func (s *Store) InsertEvent(ctx context.Context, ev store.Event) error {
 	release, err := s.acquire()
 	if err != nil {
@@ -132,7 +176,7 @@ func (s *Store) InsertEvent(ctx context.Context, ev store.Event) error {
 
 // DeleteProjectEvents removes the project's events, root events and context
 // mappings in one transaction, run by the writer after the writes queued
-// before it.
+// before it (see deleteProjectEvents).
 func (s *Store) DeleteProjectEvents(ctx context.Context, project string) error {
 	release, err := s.acquire()
 	if err != nil {
@@ -176,6 +220,7 @@ func (s *Store) runWriter() {
 	for first := range s.reqs {
 		batch = append(batch[:0], first)
 		batch = s.gather(batch)
+		batch = s.gatherWhileSyncing(batch)
 		s.process(batch)
 		clear(batch)
 	}
@@ -197,76 +242,164 @@ func (s *Store) gather(batch []*writeReq) []*writeReq {
 	return batch
 }
 
-// process runs a batch in queue order: each run of inserts shares one
-// transaction, and each delete runs alone between them.
+// gatherWhileSyncing appends the requests that arrive while the WAL sync of
+// an earlier transaction is still running. Their callers would wait for
+// that sync anyway, and each transaction costs a commit and writes the
+// pages it shares with the others of its batch once.
+func (s *Store) gatherWhileSyncing(batch []*writeReq) []*writeReq {
+	for len(batch) < s.maxBatch && s.syncer.busy() {
+		select {
+		case req, ok := <-s.reqs:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, req)
+		case <-s.syncer.idle:
+			return batch
+		}
+	}
+	return batch
+}
+
+// process runs a batch in queue order: each run of inserts and functions
+// shares one transaction, and each delete of project events runs alone
+// between them.
 func (s *Store) process(batch []*writeReq) {
+	s.ckpt.copyRest(context.Background(), s.writeConn)
 	start := 0
 	for i, req := range batch {
 		if req.kind != writeDeleteProject {
 			continue
 		}
-		s.commitInserts(batch[start:i])
-		req.done <- s.deleteProject(req.ctx, req.project)
+		s.commitBatch(batch[start:i])
+		if err := s.deleteProjectEvents(req.ctx, req.project); err != nil {
+			req.done <- err
+		} else {
+			s.syncer.deliver([]*writeReq{req}, []error{nil})
+		}
 		start = i + 1
 	}
-	s.commitInserts(batch[start:])
+	s.commitBatch(batch[start:])
 }
 
-// commitInserts inserts reqs in one transaction and sends each its result.
-// A request whose event fails (a duplicate ID, say) fails alone: the other
-// events of the batch still commit.
-func (s *Store) commitInserts(reqs []*writeReq) {
+// commitBatch runs reqs in one transaction and sends each its result, once
+// the WAL sync has made the transaction durable. A request that fails (an
+// event with a duplicate ID, a function that returns an error) fails alone:
+// the other requests of the batch still commit.
+func (s *Store) commitBatch(reqs []*writeReq) {
 	if len(reqs) == 0 {
 		return
 	}
 	// The batch belongs to many callers, so no single caller's context may
-	// cancel it. Each request's context is checked before its event is
-	// written.
+	// cancel it. Each request's context is checked before the request runs.
 	ctx := context.Background()
 	results := make([]error, len(reqs))
-	sendResults := func() {
-		for i, req := range reqs {
-			req.done <- results[i]
-		}
+	committed, done := false, false
+	if onlyInserts(reqs) {
+		committed, done = s.commitInserts(ctx, reqs, results)
 	}
-	// failAll gives err to each request that has no error of its own yet.
-	failAll := func(step string, err error) {
-		for i, req := range reqs {
-			if results[i] == nil {
-				results[i] = translate(fmt.Sprintf("insert event %q: %s", req.row.ev.ID, step), err)
-			}
-		}
+	if !done {
+		committed = s.commitWithSavepoints(ctx, reqs, results)
 	}
-
-	if _, err := s.stmts.begin.ExecContext(ctx); err != nil {
-		failAll("begin batch", err)
-		sendResults()
+	if committed {
+		// runWriter reuses the array behind reqs for the next batch.
+		s.syncer.deliver(slices.Clone(reqs), results)
 		return
+	}
+	for i, req := range reqs {
+		req.done <- results[i]
+	}
+}
+
+func onlyInserts(reqs []*writeReq) bool {
+	for _, req := range reqs {
+		if req.kind != writeInsert {
+			return false
+		}
+	}
+	return true
+}
+
+// failRequests gives err to each request that has no error of its own yet.
+func failRequests(reqs []*writeReq, results []error, step string, err error) {
+	for i, req := range reqs {
+		if results[i] == nil {
+			results[i] = translate(req.describe()+": "+step, err)
+		}
+	}
+}
+
+// commitInserts is the fast path of commitBatch for a batch of inserts. It
+// runs them without savepoints, because a duplicate ID, the one failure
+// that an insert meets in normal operation, writes nothing. When an insert
+// fails for another reason, it rolls back, clears results and returns done
+// false, so that commitWithSavepoints runs the batch again and fails that
+// insert alone. Otherwise it sets results, and committed reports whether
+// the transaction committed.
+func (s *Store) commitInserts(ctx context.Context, reqs []*writeReq, results []error) (committed, done bool) {
+	if _, err := s.stmts.begin.ExecContext(ctx); err != nil {
+		failRequests(reqs, results, "begin batch", err)
+		return false, true
+	}
+	for i, req := range reqs {
+		if err := req.ctx.Err(); err != nil {
+			results[i] = fmt.Errorf("sqlite: %s: %w", req.describe(), err)
+			continue
+		}
+		err := s.writeEventRows(ctx, req.row)
+		if err != nil && !errors.Is(err, errDuplicateID) {
+			s.rollbackQuietly()
+			clear(results)
+			return false, false
+		}
+		results[i] = err
+	}
+	return s.commit(ctx, reqs, results), true
+}
+
+// commitWithSavepoints runs each request of reqs in a savepoint of one
+// transaction. It sets results and returns whether the transaction
+// committed.
+func (s *Store) commitWithSavepoints(ctx context.Context, reqs []*writeReq, results []error) bool {
+	if _, err := s.stmts.begin.ExecContext(ctx); err != nil {
+		failRequests(reqs, results, "begin batch", err)
+		return false
 	}
 
 	for i, req := range reqs {
 		if err := req.ctx.Err(); err != nil {
-			results[i] = fmt.Errorf("sqlite: insert event %q: %w", req.row.ev.ID, err)
+			results[i] = fmt.Errorf("sqlite: %s: %w", req.describe(), err)
 			continue
 		}
-		eventErr, txErr := s.insertOne(ctx, req.row)
+		var reqErr, txErr error
+		if req.kind == writeFunc {
+			reqErr, txErr = s.runFunc(ctx, req.fn)
+		} else {
+			reqErr, txErr = s.insertOne(ctx, req.row)
+		}
 		if txErr != nil {
 			// The transaction is in an unknown state, so none of the batch
 			// is stored, including the events that had succeeded.
 			s.rollbackQuietly()
 			clear(results)
-			failAll("write batch", txErr)
-			sendResults()
-			return
+			failRequests(reqs, results, "write batch", txErr)
+			return false
 		}
-		results[i] = eventErr
+		results[i] = reqErr
 	}
+	return s.commit(ctx, reqs, results)
+}
 
+// commit commits the batch transaction and returns true, or rolls it back,
+// fails every request of reqs and returns false.
+func (s *Store) commit(ctx context.Context, reqs []*writeReq, results []error) bool {
 	if _, err := s.stmts.commit.ExecContext(ctx); err != nil {
 		s.rollbackQuietly()
-		failAll("commit batch", err)
+		failRequests(reqs, results, "commit batch", err)
+		return false
 	}
-	sendResults()
+	s.afterCommit(ctx)
+	return true
 }
 
 // insertOne writes one event inside the open batch transaction, within a
@@ -279,7 +412,7 @@ func (s *Store) insertOne(ctx context.Context, row eventRow) (eventErr, txErr er
 	}
 
 	eventErr = s.writeEventRows(ctx, row)
-	if eventErr != nil && !errors.Is(eventErr, store.ErrAlreadyExists) {
+	if eventErr != nil && !errors.Is(eventErr, errDuplicateID) {
 		if _, err := s.stmts.rollbackTo.ExecContext(ctx); err != nil {
 			return nil, errors.Join(eventErr, err)
 		}
@@ -290,9 +423,92 @@ func (s *Store) insertOne(ctx context.Context, row eventRow) (eventErr, txErr er
 	return eventErr, nil
 }
 
+// runFunc runs fn inside a savepoint of the open batch transaction and
+// undoes fn's writes when fn fails or panics. fnErr is fn's error, or a
+// *writerPanic. txErr reports an error after which the transaction cannot
+// continue.
+func (s *Store) runFunc(ctx context.Context, fn func(context.Context) error) (fnErr, txErr error) {
+	if _, err := s.stmts.savepoint.ExecContext(ctx); err != nil {
+		return nil, err
+	}
+
+	fnErr = callRecovering(ctx, fn)
+	if fnErr != nil {
+		if _, err := s.stmts.rollbackTo.ExecContext(ctx); err != nil {
+			return nil, errors.Join(fnErr, err)
+		}
+	}
+	if _, err := s.stmts.release.ExecContext(ctx); err != nil {
+		return nil, errors.Join(fnErr, err)
+	}
+	return fnErr, nil
+}
+
+// writerPanic carries a panic of a write function from the writer goroutine
+// to the caller that queued the function, which panics again with it. A
+// panic on the writer goroutine would otherwise end the process, even where
+// the caller recovers panics (as net/http does for handlers).
+type writerPanic struct {
+	value any
+	stack []byte
+}
+
+func (p *writerPanic) Error() string {
+	return fmt.Sprintf("sqlite: panic in a write function: %v\n\n%s", p.value, p.stack)
+}
+
+func callRecovering(ctx context.Context, fn func(context.Context) error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &writerPanic{value: v, stack: debug.Stack()}
+		}
+	}()
+	return fn(ctx)
+}
+
+// runInWriter queues fn for the writer and waits for its result. The writer
+// runs fn on its own goroutine, inside a savepoint of the batch transaction,
+// so fn may use s.writer() and must not call a method of s. fn's error is
+// returned unchanged, and a panic in fn panics again in the caller. fn gets a
+// context that is never canceled, because an interrupted statement can roll
+// back the whole batch. A call that returns a context error may still have
+// run fn, when its batch was already being written as the context ended.
+func (s *Store) runInWriter(ctx context.Context, op string, fn func(ctx context.Context) error) error {
+	release, err := s.acquire()
+	if err != nil {
+		return err
+	}
+	defer release()
+
+	req := &writeReq{
+		ctx:  ctx,
+		kind: writeFunc,
+		fn:   fn,
+		op:   op,
+		done: make(chan error, 1),
+	}
+	err = s.submit(ctx, req, op)
+	if p, ok := errors.AsType[*writerPanic](err); ok {
+		panic(p)
+	}
+	return err
+}
+
+// writer returns the querier of the writer connection, for functions that
+// run on the writer goroutine.
+func (s *Store) writer() querier {
+	return cachedQuerier{cache: s.writerStmts}
+}
+
+// errDuplicateID is the error of an insert that found its event ID stored
+// already and so wrote nothing.
+var errDuplicateID = fmt.Errorf("%w", store.ErrAlreadyExists)
+
 // writeEventRows inserts the event and, for an event with a project, maps
-// its context to the project unless mapped already and updates the root
-// event of its context.
+// its keptnContext to the project unless mapped already, lists the event
+// under its keptnContext and updates the root event of its keptnContext in
+// the project. It returns an error wrapping errDuplicateID for an
+// event whose ID is stored already.
 func (s *Store) writeEventRows(ctx context.Context, row eventRow) error {
 	ev := row.ev
 	op := "insert event " + quote(ev.ID)
@@ -309,7 +525,7 @@ func (s *Store) writeEventRows(ctx context.Context, row eventRow) error {
 	}
 	if n == 0 {
 		// ON CONFLICT (id) DO NOTHING skipped the row.
-		return fmt.Errorf("sqlite: %s: %w", op, store.ErrAlreadyExists)
+		return fmt.Errorf("sqlite: %s: %w", op, errDuplicateID)
 	}
 	if ev.Project == "" {
 		return nil
@@ -319,17 +535,48 @@ func (s *Store) writeEventRows(ctx context.Context, row eventRow) error {
 		return translate(op, err)
 	}
 
-	if _, err := s.stmts.mapContext.ExecContext(ctx, ev.KeptnContext, ev.Project); err != nil {
+	contextID, err := s.contextID(ctx, ev.KeptnContext, ev.Project)
+	if err != nil {
 		return translate(op+": map context", err)
 	}
-	if _, err := s.stmts.setRoot.ExecContext(ctx, ev.Project, ev.KeptnContext, seq, row.timeNS); err != nil {
+	if _, err := s.stmts.insertContextEvent.ExecContext(ctx, contextID, ev.Project, row.timeNS, seq); err != nil {
+		return translate(op+": list event under its context", err)
+	}
+	if _, err := s.stmts.setRoot.ExecContext(ctx, contextID, ev.Project, seq, row.timeNS); err != nil {
 		return translate(op+": update root event", err)
 	}
 	return nil
 }
 
-// deleteProject runs the three deletes in one transaction.
-func (s *Store) deleteProject(ctx context.Context, project string) (err error) {
+// contextID returns the number of keptnContext in contexts. It adds the
+// keptnContext, mapped to project, when it is new, and maps it to project
+// when DeleteProjectEvents has removed its mapping.
+func (s *Store) contextID(ctx context.Context, keptnContext, project string) (int64, error) {
+	var id int64
+	var mapped sql.NullString
+	err := s.stmts.findContext.QueryRowContext(ctx, keptnContext).Scan(&id, &mapped)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		res, err := s.stmts.insertContext.ExecContext(ctx, keptnContext, project)
+		if err != nil {
+			return 0, err
+		}
+		return res.LastInsertId()
+	case err != nil:
+		return 0, err
+	case !mapped.Valid:
+		if _, err := s.stmts.mapContext.ExecContext(ctx, project, id); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
+}
+
+// deleteProjectEvents removes the project's events with their rows in the
+// other event tables in one transaction. A keptnContext that has events in
+// another project keeps its number, and loses its mapping if it was mapped
+// to this project.
+func (s *Store) deleteProjectEvents(ctx context.Context, project string) (err error) {
 	op := "delete events of project " + quote(project)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
@@ -343,7 +590,14 @@ func (s *Store) deleteProject(ctx context.Context, project string) (err error) {
 		}
 	}()
 
-	for _, stmt := range []*sql.Stmt{s.stmts.deleteEvents, s.stmts.deleteRoots, s.stmts.deleteContexts} {
+	// The roots go last, because the other statements find the project's
+	// keptnContexts through them.
+	for _, stmt := range []*sql.Stmt{s.stmts.deleteUnsharedContexts, s.stmts.unmapContexts, s.stmts.deleteContextEvents} {
+		if _, err := stmt.ExecContext(ctx, project, project); err != nil {
+			return translate(op, err)
+		}
+	}
+	for _, stmt := range []*sql.Stmt{s.stmts.deleteRoots, s.stmts.deleteEvents} {
 		if _, err := stmt.ExecContext(ctx, project); err != nil {
 			return translate(op, err)
 		}
@@ -351,6 +605,7 @@ func (s *Store) deleteProject(ctx context.Context, project string) (err error) {
 	if _, err := s.stmts.commit.ExecContext(ctx); err != nil {
 		return translate(op, err)
 	}
+	s.afterCommit(ctx)
 	return nil
 }
 
