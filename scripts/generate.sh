@@ -36,4 +36,10 @@ for entry in "${collections[@]}"; do
 		--model-package="models/$pkg"
 done
 
+# go-swagger writes the checkout's own folder name into the go:generate line
+# of each configure file (--target ../../../<folder>), which would make the
+# output differ between clones. The line is rewritten to the equivalent
+# folder-independent path.
+find restapi -name 'configure_*.go' -exec sed -i -E 's|--target (\.\./)+[^ ]+ |--target ../.. |' {} +
+
 gofmt -s -w restapi models client

@@ -18,7 +18,7 @@ import (
 	"github.com/keptn-api/keptn-api/restapi/api/operations/service"
 )
 
-//go:generate swagger generate server --target ../../../main --name API --spec ../../swagger/api.yaml --model-package models/api --server-package restapi/api --principal any --exclude-main --strict-responders
+//go:generate swagger generate server --target ../.. --name API --spec ../../swagger/api.yaml --model-package models/api --server-package restapi/api --principal any --exclude-main --strict-responders
 
 func configureFlags(api *operations.APIAPI) {
 	// api.CommandLineOptionsGroups = []cmdutils.CommandLineOptionsGroup{ ... }

@@ -21,7 +21,7 @@ import (
 	"github.com/keptn-api/keptn-api/restapi/configuration/operations/stage_resource"
 )
 
-//go:generate swagger generate server --target ../../../main --name ConfigurationService --spec ../../swagger/configuration-service.yaml --model-package models/configuration --server-package restapi/configuration --principal any --exclude-main --strict-responders
+//go:generate swagger generate server --target ../.. --name ConfigurationService --spec ../../swagger/configuration-service.yaml --model-package models/configuration --server-package restapi/configuration --principal any --exclude-main --strict-responders
 
 func configureFlags(api *operations.ConfigurationServiceAPI) {
 	// api.CommandLineOptionsGroups = []cmdutils.CommandLineOptionsGroup{ ... }

@@ -12,7 +12,7 @@ import (
 	"github.com/keptn-api/keptn-api/restapi/datastore/operations/event"
 )
 
-//go:generate swagger generate server --target ../../../main --name MongodbDatastore --spec ../../swagger/mongodb-datastore.yaml --model-package models/datastore --server-package restapi/datastore --principal any --exclude-main --strict-responders
+//go:generate swagger generate server --target ../.. --name MongodbDatastore --spec ../../swagger/mongodb-datastore.yaml --model-package models/datastore --server-package restapi/datastore --principal any --exclude-main --strict-responders
 
 func configureFlags(api *operations.MongodbDatastoreAPI) {
 	// api.CommandLineOptionsGroups = []cmdutils.CommandLineOptionsGroup{ ... }
