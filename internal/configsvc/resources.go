@@ -183,9 +183,9 @@ func resourceChanges(dir string, resources []Resource, unpackCharts bool) ([]sto
 // project's upstream. At the service level, a .tgz below a "helm" directory
 // whose chart directory exists is packed from that directory.
 //
-// The file is read from git straight away; the view is asked only when the
-// read fails, to tell which part of the path does not exist. Both stores
-// agree on what exists, and reads are the hot path of Keptn services.
+// The file is read from git straight away. The view is asked only when the
+// read fails, to tell which part of the path does not exist, because both
+// stores agree on what exists and reads are the hot path of Keptn services.
 func (s *Service) ReadResource(ctx context.Context, level Level, uri, commitID string, sync bool) ([]byte, store.Version, error) {
 	rel, err := CleanResourceURI(uri)
 	if err != nil {

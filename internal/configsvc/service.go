@@ -30,11 +30,9 @@ func New(repos store.Repositories, view store.Projects, log *slog.Logger) *Servi
 	return &Service{repos: repos, view: view, log: log, now: time.Now}
 }
 
-// Commit author and messages, as the Keptn 0.7 configuration-service wrote
-// them.
+// Commit messages that the Keptn 0.7 configuration-service wrote. Callers
+// of WriteResources pass theirs ("Added resources", "Updated resources").
 const (
-	msgAddedResources   = "Added resources"
-	msgUpdatedResources = "Updated resources"
 	msgDeletedResources = "Deleted resources"
 	msgAddedMetadata    = "Added metadata.yaml"
 )

@@ -159,7 +159,7 @@ func trimPath(path, prefix string) string {
 	return path
 }
 
-// rejectDotSegments answers 400 to a path with an empty, "." or ".."
+// rejectDotSegments rejects with a 400 a path with an empty, "." or ".."
 // segment. ServeMux would otherwise redirect it to the cleaned path, which
 // can name another resource than the one the client wrote to: a PUT to
 // .../stage/dev/resource/../../resource/x would land on the project. Segments
