@@ -83,7 +83,8 @@ func CleanResourceURI(uri string) (string, error) {
 func DecodeContent(uri, content string) ([]byte, error) {
 	raw, err := base64.StdEncoding.DecodeString(content)
 	if err != nil {
-		return nil, invalid("invalid resourceContent of %q: it is not standard base64: %v", uri, err)
+		// The content itself is not quoted: resources can hold secrets.
+		return nil, invalid("invalid resourceContent of %q: it is not standard base64 with \"=\" padding (RFC 4648)", uri)
 	}
 	return raw, nil
 }
