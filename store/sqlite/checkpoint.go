@@ -104,8 +104,7 @@ func (c *checkpointer) recordErr(err error) {
 
 // addWritten takes the writer connection's count of pages written to the
 // WAL after a commit, and wakes the checkpointer once wakeAfter pages have
-// been written since the last wake. It runs on the writer
-// goroutine.
+// been written since the last wake. It runs on the writer goroutine.
 func (c *checkpointer) addWritten(written int) {
 	// SQLite keeps the count in a C int, which wraps after 2^31 pages.
 	if written >= c.lastWritten {
@@ -113,7 +112,9 @@ func (c *checkpointer) addWritten(written int) {
 		c.walPages += written - c.lastWritten
 	}
 	c.lastWritten = written
-	if c.sinceWake < c.wakeAfter {
+	if c.sinceWake < c.wakeAfter || c.walPages >= c.restartAfter {
+		// From restartAfter pages on, copyRest waits for the checkpointer
+		// to be idle, so it is not woken again until the WAL restarts.
 		return
 	}
 	c.sinceWake = 0

@@ -6,9 +6,8 @@ import (
 	"testing"
 )
 
-// TestConnectionSettings checks that the DSN parameters reached SQLite. In
-// WAL mode, synchronous=NORMAL still syncs the WAL before each checkpoint,
-// which the durability of InsertEvent needs together with the walSyncer.
+// TestConnectionSettings checks that the DSN parameters reached SQLite: the
+// durability of InsertEvent depends on synchronous=FULL in WAL mode.
 func TestConnectionSettings(t *testing.T) {
 	ctx := context.Background()
 	s, err := Open(ctx, filepath.Join(t.TempDir(), "events.db"), Options{})
@@ -19,7 +18,7 @@ func TestConnectionSettings(t *testing.T) {
 
 	writerWant := map[string]string{
 		"journal_mode": "wal",
-		"synchronous":  "1", // NORMAL
+		"synchronous":  "2", // FULL
 		"busy_timeout": "5000",
 	}
 	for pragma, want := range writerWant {

@@ -61,7 +61,6 @@ type Store struct {
 	readStmts   *stmtCache
 	writerStmts *stmtCache
 	ckpt        *checkpointer
-	syncer      *walSyncer
 	cache       cacheGuard
 	reqs        chan *writeReq
 	maxBatch    int
@@ -158,12 +157,6 @@ func start(ctx context.Context, write *sql.DB, abs string, opts Options) (s *Sto
 	ckptDB.SetConnMaxLifetime(0)
 	ckptDB.SetConnMaxIdleTime(0)
 
-	// SQLite created the WAL file when the writer opened the database.
-	syncer, err := openWALSyncer(abs)
-	if err != nil {
-		return nil, err
-	}
-
 	s = &Store{
 		write:       write,
 		writeConn:   writeConn,
@@ -172,7 +165,6 @@ func start(ctx context.Context, write *sql.DB, abs string, opts Options) (s *Sto
 		readStmts:   newStmtCache(stmtCacheSize, read.PrepareContext),
 		writerStmts: newStmtCache(stmtCacheSize, writeConn.PrepareContext),
 		ckpt:        newCheckpointer(ckptDB),
-		syncer:      syncer,
 		reqs:        make(chan *writeReq, opts.MaxBatch),
 		maxBatch:    opts.MaxBatch,
 		stopped:     make(chan struct{}),
@@ -211,9 +203,9 @@ const (
 	readerCacheKiB = 4 << 10
 )
 
-// writeParams sets up the writer connection. With synchronous=NORMAL a
-// commit does not sync the WAL, because the walSyncer does that before any
-// caller learns of the commit. _txlock=immediate
+// writeParams sets up the writer connection. synchronous=FULL makes SQLite
+// sync the WAL on every commit, which is what lets InsertEvent promise that
+// an acknowledged event survives a crash or a power loss. _txlock=immediate
 // makes the database/sql transactions of the migrations take the write lock
 // at BEGIN, as the writer's own BEGIN IMMEDIATE does, so that another
 // process writing the same file makes BEGIN wait rather than a later write
@@ -222,7 +214,7 @@ func writeParams(opts Options) url.Values {
 	q := url.Values{}
 	q.Set("_busy_timeout", strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10))
 	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "NORMAL")
+	q.Set("_synchronous", "FULL")
 	q.Set("_txlock", "immediate")
 	// The stages and services tables rely on ON DELETE CASCADE, which SQLite
 	// applies only on connections that enable foreign keys.
@@ -313,7 +305,6 @@ func (s *Store) Close() error {
 	<-s.stopped
 
 	var errs []error
-	errs = append(errs, s.syncer.close())
 	errs = append(errs, s.ckpt.close())
 	errs = append(errs, s.readStmts.close())
 	errs = append(errs, s.writerStmts.close())

@@ -6,22 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"slices"
 
 	"github.com/keptn-api/keptn-api/store"
 )
 
 // Every write goes through one goroutine that owns the only write
 // connection. InsertEvent calls and the writes of the Projects methods queue
-// on Store.reqs. The writer takes all that are queued (up to MaxBatch), and
-// more as they arrive while the WAL sync of its previous transaction runs.
-// It runs them in one transaction, commits, and hands the results to the
-// walSyncer, which sends each caller its own result once a WAL sync has
-// made the transaction durable. So one commit and one sync serve every
-// caller that arrived meanwhile. Each request applies fully or not at all,
-// whatever the other requests of its batch do: functions run in savepoints,
-// and so do inserts after one failed for another reason than a duplicate
-// ID (see commitInserts).
+// on Store.reqs. The writer takes all that are queued (up to MaxBatch), runs
+// them in one transaction, commits with a single WAL sync, and then sends
+// each caller its own result. While one commit waits for the disk, the next
+// batch queues up, so the sync cost is shared by every caller that arrived
+// meanwhile. Each request applies fully or not at all, whatever the other
+// requests of its batch do: functions run in savepoints, and so do inserts
+// after one failed for another reason than a duplicate ID (see
+// commitInserts).
 
 type writeKind int
 
@@ -151,9 +149,9 @@ func (s *writeStmts) close() error {
 }
 
 // InsertEvent stores ev durably (see store.Events). It queues ev for the
-// writer and waits for the commit of its batch and the WAL sync after it. A
-// call that returns a context error may still have stored the event, when
-// its batch was already being written as the context ended.
+// writer and waits for the commit of its batch. A call that returns a
+// context error may still have stored the event, when its batch was already
+// being written as the context ended.
 func (s *Store) InsertEvent(ctx context.Context, ev store.Event) error {
 	release, err := s.acquire()
 	if err != nil {
@@ -220,7 +218,6 @@ func (s *Store) runWriter() {
 	for first := range s.reqs {
 		batch = append(batch[:0], first)
 		batch = s.gather(batch)
-		batch = s.gatherWhileSyncing(batch)
 		s.process(batch)
 		clear(batch)
 	}
@@ -242,25 +239,6 @@ func (s *Store) gather(batch []*writeReq) []*writeReq {
 	return batch
 }
 
-// gatherWhileSyncing appends the requests that arrive while the WAL sync of
-// an earlier transaction is still running. Their callers would wait for
-// that sync anyway, and each transaction costs a commit and writes the
-// pages it shares with the others of its batch once.
-func (s *Store) gatherWhileSyncing(batch []*writeReq) []*writeReq {
-	for len(batch) < s.maxBatch && s.syncer.busy() {
-		select {
-		case req, ok := <-s.reqs:
-			if !ok {
-				return batch
-			}
-			batch = append(batch, req)
-		case <-s.syncer.idle:
-			return batch
-		}
-	}
-	return batch
-}
-
 // process runs a batch in queue order: each run of inserts and functions
 // shares one transaction, and each delete of project events runs alone
 // between them.
@@ -272,20 +250,15 @@ func (s *Store) process(batch []*writeReq) {
 			continue
 		}
 		s.commitBatch(batch[start:i])
-		if err := s.deleteProjectEvents(req.ctx, req.project); err != nil {
-			req.done <- err
-		} else {
-			s.syncer.deliver([]*writeReq{req}, []error{nil})
-		}
+		req.done <- s.deleteProjectEvents(req.ctx, req.project)
 		start = i + 1
 	}
 	s.commitBatch(batch[start:])
 }
 
-// commitBatch runs reqs in one transaction and sends each its result, once
-// the WAL sync has made the transaction durable. A request that fails (an
-// event with a duplicate ID, a function that returns an error) fails alone:
-// the other requests of the batch still commit.
+// commitBatch runs reqs in one transaction and sends each its result. A
+// request that fails (an event with a duplicate ID, a function that returns
+// an error) fails alone: the other requests of the batch still commit.
 func (s *Store) commitBatch(reqs []*writeReq) {
 	if len(reqs) == 0 {
 		return
@@ -294,17 +267,12 @@ func (s *Store) commitBatch(reqs []*writeReq) {
 	// cancel it. Each request's context is checked before the request runs.
 	ctx := context.Background()
 	results := make([]error, len(reqs))
-	committed, done := false, false
+	done := false
 	if onlyInserts(reqs) {
-		committed, done = s.commitInserts(ctx, reqs, results)
+		done = s.commitInserts(ctx, reqs, results)
 	}
 	if !done {
-		committed = s.commitWithSavepoints(ctx, reqs, results)
-	}
-	if committed {
-		// runWriter reuses the array behind reqs for the next batch.
-		s.syncer.deliver(slices.Clone(reqs), results)
-		return
+		s.commitWithSavepoints(ctx, reqs, results)
 	}
 	for i, req := range reqs {
 		req.done <- results[i]
@@ -332,14 +300,13 @@ func failRequests(reqs []*writeReq, results []error, step string, err error) {
 // commitInserts is the fast path of commitBatch for a batch of inserts. It
 // runs them without savepoints, because a duplicate ID, the one failure
 // that an insert meets in normal operation, writes nothing. When an insert
-// fails for another reason, it rolls back, clears results and returns done
+// fails for another reason, it rolls back, clears results and returns
 // false, so that commitWithSavepoints runs the batch again and fails that
-// insert alone. Otherwise it sets results, and committed reports whether
-// the transaction committed.
-func (s *Store) commitInserts(ctx context.Context, reqs []*writeReq, results []error) (committed, done bool) {
+// insert alone. Otherwise it sets results and returns true.
+func (s *Store) commitInserts(ctx context.Context, reqs []*writeReq, results []error) (done bool) {
 	if _, err := s.stmts.begin.ExecContext(ctx); err != nil {
 		failRequests(reqs, results, "begin batch", err)
-		return false, true
+		return true
 	}
 	for i, req := range reqs {
 		if err := req.ctx.Err(); err != nil {
@@ -350,20 +317,20 @@ func (s *Store) commitInserts(ctx context.Context, reqs []*writeReq, results []e
 		if err != nil && !errors.Is(err, errDuplicateID) {
 			s.rollbackQuietly()
 			clear(results)
-			return false, false
+			return false
 		}
 		results[i] = err
 	}
-	return s.commit(ctx, reqs, results), true
+	s.commit(ctx, reqs, results)
+	return true
 }
 
 // commitWithSavepoints runs each request of reqs in a savepoint of one
-// transaction. It sets results and returns whether the transaction
-// committed.
-func (s *Store) commitWithSavepoints(ctx context.Context, reqs []*writeReq, results []error) bool {
+// transaction, and sets results.
+func (s *Store) commitWithSavepoints(ctx context.Context, reqs []*writeReq, results []error) {
 	if _, err := s.stmts.begin.ExecContext(ctx); err != nil {
 		failRequests(reqs, results, "begin batch", err)
-		return false
+		return
 	}
 
 	for i, req := range reqs {
@@ -383,23 +350,22 @@ func (s *Store) commitWithSavepoints(ctx context.Context, reqs []*writeReq, resu
 			s.rollbackQuietly()
 			clear(results)
 			failRequests(reqs, results, "write batch", txErr)
-			return false
+			return
 		}
 		results[i] = reqErr
 	}
-	return s.commit(ctx, reqs, results)
+	s.commit(ctx, reqs, results)
 }
 
-// commit commits the batch transaction and returns true, or rolls it back,
-// fails every request of reqs and returns false.
-func (s *Store) commit(ctx context.Context, reqs []*writeReq, results []error) bool {
+// commit commits the batch transaction, or rolls it back and fails every
+// request of reqs.
+func (s *Store) commit(ctx context.Context, reqs []*writeReq, results []error) {
 	if _, err := s.stmts.commit.ExecContext(ctx); err != nil {
 		s.rollbackQuietly()
 		failRequests(reqs, results, "commit batch", err)
-		return false
+		return
 	}
 	s.afterCommit(ctx)
-	return true
 }
 
 // insertOne writes one event inside the open batch transaction, within a
