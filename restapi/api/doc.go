@@ -2,7 +2,7 @@
 
 // Package api Keptn API
 //
-//	The public entry point of a Keptn 0.7 control plane: token check, installation metadata, event intake and the project, service and evaluation workflows. Mutating operations answer with an eventContext whose keptnContext identifies the run in the datastore.
+//	The public entry point of a Keptn 0.7 control plane: token check, installation metadata, event intake and the project, service and evaluation workflows. Mutating operations return an eventContext whose keptnContext identifies the run in the datastore.
 //	Schemes:
 //	  http
 //	Host: localhost

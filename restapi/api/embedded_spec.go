@@ -24,7 +24,7 @@ func init() {
   ],
   "swagger": "2.0",
   "info": {
-    "description": "The public entry point of a Keptn 0.7 control plane: token check, installation metadata, event intake and the project, service and evaluation workflows. Mutating operations answer with an eventContext whose keptnContext identifies the run in the datastore.",
+    "description": "The public entry point of a Keptn 0.7 control plane: token check, installation metadata, event intake and the project, service and evaluation workflows. Mutating operations return an eventContext whose keptnContext identifies the run in the datastore.",
     "title": "Keptn API",
     "version": "0.7.3"
   },
@@ -778,7 +778,7 @@ func init() {
   ],
   "swagger": "2.0",
   "info": {
-    "description": "The public entry point of a Keptn 0.7 control plane: token check, installation metadata, event intake and the project, service and evaluation workflows. Mutating operations answer with an eventContext whose keptnContext identifies the run in the datastore.",
+    "description": "The public entry point of a Keptn 0.7 control plane: token check, installation metadata, event intake and the project, service and evaluation workflows. Mutating operations return an eventContext whose keptnContext identifies the run in the datastore.",
     "title": "Keptn API",
     "version": "0.7.3"
   },

@@ -32,7 +32,7 @@ func init() {
   "paths": {
     "/event": {
       "post": {
-        "description": "Records the event as the last event of its type for the service and stage named in ` + "`" + `data` + "`" + ` (` + "`" + `project` + "`" + `, ` + "`" + `stage` + "`" + ` and ` + "`" + `service` + "`" + ` must all be set, or the answer is 400). For ` + "`" + `sh.keptn.events.deployment-finished` + "`" + ` with ` + "`" + `image` + "`" + ` and ` + "`" + `tag` + "`" + ` in ` + "`" + `data` + "`" + `, it also sets the service's ` + "`" + `deployedImage` + "`" + ` to ` + "`" + `image:tag` + "`" + `.",
+        "description": "Records the event as the last event of its type for the service and stage named in ` + "`" + `data` + "`" + ` (` + "`" + `project` + "`" + `, ` + "`" + `stage` + "`" + ` and ` + "`" + `service` + "`" + ` must all be set, or the response is 400). For ` + "`" + `sh.keptn.events.deployment-finished` + "`" + ` with ` + "`" + `image` + "`" + ` and ` + "`" + `tag` + "`" + ` in ` + "`" + `data` + "`" + `, it also sets the service's ` + "`" + `deployedImage` + "`" + ` to ` + "`" + `image:tag` + "`" + `.",
         "tags": [
           "Event"
         ],
@@ -468,7 +468,7 @@ func init() {
     },
     "/project/{projectName}/service/{serviceName}": {
       "get": {
-        "description": "Returns the service with one ` + "`" + `stageInfo` + "`" + ` entry per stage that contains it. Answers 404 when no stage contains the service.",
+        "description": "Returns the service with one ` + "`" + `stageInfo` + "`" + ` entry per stage that contains it. Returns 404 when no stage contains the service.",
         "tags": [
           "Services"
         ],
@@ -500,7 +500,7 @@ func init() {
     },
     "/project/{projectName}/service/{serviceName}/resource": {
       "get": {
-        "description": "Lists the files of the service that are shared by all stages. Keptn 0.7 answered 501.",
+        "description": "Lists the files of the service that are shared by all stages. Keptn 0.7 returned 501.",
         "tags": [
           "Service Default Resource"
         ],
@@ -536,7 +536,7 @@ func init() {
         }
       },
       "put": {
-        "description": "Writes each resource to ` + "`" + `\u003cserviceName\u003e/\u003cresourceURI\u003e` + "`" + ` on every stage branch. Keptn 0.7 answered 501.",
+        "description": "Writes each resource to ` + "`" + `\u003cserviceName\u003e/\u003cresourceURI\u003e` + "`" + ` on every stage branch. Keptn 0.7 returned 501.",
         "tags": [
           "Service Default Resource"
         ],
@@ -612,7 +612,7 @@ func init() {
     },
     "/project/{projectName}/service/{serviceName}/resource/{resourceURI}": {
       "get": {
-        "description": "Returns one file of the service that is shared by all stages. Keptn 0.7 answered 501.",
+        "description": "Returns one file of the service that is shared by all stages. Keptn 0.7 returned 501.",
         "tags": [
           "Service Default Resource"
         ],
@@ -648,7 +648,7 @@ func init() {
         }
       },
       "put": {
-        "description": "Writes the body's content to ` + "`" + `\u003cserviceName\u003e/\u003cresourceURI\u003e` + "`" + ` on every stage branch. Keptn 0.7 declared no body for this operation and answered 501.",
+        "description": "Writes the body's content to ` + "`" + `\u003cserviceName\u003e/\u003cresourceURI\u003e` + "`" + ` on every stage branch. Keptn 0.7 declared no body for this operation and returned 501.",
         "tags": [
           "Service Default Resource"
         ],
@@ -681,7 +681,7 @@ func init() {
         }
       },
       "delete": {
-        "description": "Deletes ` + "`" + `\u003cserviceName\u003e/\u003cresourceURI\u003e` + "`" + ` from every stage branch. Keptn 0.7 answered 501.",
+        "description": "Deletes ` + "`" + `\u003cserviceName\u003e/\u003cresourceURI\u003e` + "`" + ` from every stage branch. Keptn 0.7 returned 501.",
         "tags": [
           "Service Default Resource"
         ],
@@ -820,7 +820,7 @@ func init() {
         }
       },
       "put": {
-        "description": "Internal endpoint for Keptn services. Keptn 0.7 answered 501.",
+        "description": "Internal endpoint for Keptn services. Keptn 0.7 returned 501.",
         "tags": [
           "Stage"
         ],
@@ -851,7 +851,7 @@ func init() {
         }
       },
       "delete": {
-        "description": "Internal endpoint for Keptn services. Keptn 0.7 answered 501.",
+        "description": "Internal endpoint for Keptn services. Keptn 0.7 returned 501.",
         "tags": [
           "Stage"
         ],
@@ -1062,7 +1062,7 @@ func init() {
         }
       },
       "delete": {
-        "description": "Deletes the file from the stage branch and commits the change. Keptn 0.7 answered 501.",
+        "description": "Deletes the file from the stage branch and commits the change. Keptn 0.7 returned 501.",
         "tags": [
           "Stage Resource"
         ],
@@ -1201,7 +1201,7 @@ func init() {
         }
       },
       "put": {
-        "description": "Internal endpoint for Keptn services. Keptn 0.7 answered 501.",
+        "description": "Internal endpoint for Keptn services. Keptn 0.7 returned 501.",
         "tags": [
           "Services"
         ],
@@ -1565,7 +1565,7 @@ func init() {
     },
     "/project/{projectName}/stage/{stageName}/service/{serviceName}/resource": {
       "get": {
-        "description": "Lists the files in the service's directory on the stage branch. Keptn 0.7 answered 501.",
+        "description": "Lists the files in the service's directory on the stage branch. Keptn 0.7 returned 501.",
         "tags": [
           "Service Resource"
         ],
@@ -1749,7 +1749,7 @@ func init() {
         }
       },
       "delete": {
-        "description": "Deletes the file from the service's directory on the stage branch and commits the change. Keptn 0.7 answered 501.",
+        "description": "Deletes the file from the service's directory on the stage branch and commits the change. Keptn 0.7 returned 501.",
         "tags": [
           "Service Resource"
         ],
@@ -2661,7 +2661,7 @@ func init() {
   "paths": {
     "/event": {
       "post": {
-        "description": "Records the event as the last event of its type for the service and stage named in ` + "`" + `data` + "`" + ` (` + "`" + `project` + "`" + `, ` + "`" + `stage` + "`" + ` and ` + "`" + `service` + "`" + ` must all be set, or the answer is 400). For ` + "`" + `sh.keptn.events.deployment-finished` + "`" + ` with ` + "`" + `image` + "`" + ` and ` + "`" + `tag` + "`" + ` in ` + "`" + `data` + "`" + `, it also sets the service's ` + "`" + `deployedImage` + "`" + ` to ` + "`" + `image:tag` + "`" + `.",
+        "description": "Records the event as the last event of its type for the service and stage named in ` + "`" + `data` + "`" + ` (` + "`" + `project` + "`" + `, ` + "`" + `stage` + "`" + ` and ` + "`" + `service` + "`" + ` must all be set, or the response is 400). For ` + "`" + `sh.keptn.events.deployment-finished` + "`" + ` with ` + "`" + `image` + "`" + ` and ` + "`" + `tag` + "`" + ` in ` + "`" + `data` + "`" + `, it also sets the service's ` + "`" + `deployedImage` + "`" + ` to ` + "`" + `image:tag` + "`" + `.",
         "tags": [
           "Event"
         ],
@@ -3335,7 +3335,7 @@ func init() {
     },
     "/project/{projectName}/service/{serviceName}": {
       "get": {
-        "description": "Returns the service with one ` + "`" + `stageInfo` + "`" + ` entry per stage that contains it. Answers 404 when no stage contains the service.",
+        "description": "Returns the service with one ` + "`" + `stageInfo` + "`" + ` entry per stage that contains it. Returns 404 when no stage contains the service.",
         "tags": [
           "Services"
         ],
@@ -3381,7 +3381,7 @@ func init() {
     },
     "/project/{projectName}/service/{serviceName}/resource": {
       "get": {
-        "description": "Lists the files of the service that are shared by all stages. Keptn 0.7 answered 501.",
+        "description": "Lists the files of the service that are shared by all stages. Keptn 0.7 returned 501.",
         "tags": [
           "Service Default Resource"
         ],
@@ -3440,7 +3440,7 @@ func init() {
         }
       },
       "put": {
-        "description": "Writes each resource to ` + "`" + `\u003cserviceName\u003e/\u003cresourceURI\u003e` + "`" + ` on every stage branch. Keptn 0.7 answered 501.",
+        "description": "Writes each resource to ` + "`" + `\u003cserviceName\u003e/\u003cresourceURI\u003e` + "`" + ` on every stage branch. Keptn 0.7 returned 501.",
         "tags": [
           "Service Default Resource"
         ],
@@ -3566,7 +3566,7 @@ func init() {
     },
     "/project/{projectName}/service/{serviceName}/resource/{resourceURI}": {
       "get": {
-        "description": "Returns one file of the service that is shared by all stages. Keptn 0.7 answered 501.",
+        "description": "Returns one file of the service that is shared by all stages. Keptn 0.7 returned 501.",
         "tags": [
           "Service Default Resource"
         ],
@@ -3621,7 +3621,7 @@ func init() {
         }
       },
       "put": {
-        "description": "Writes the body's content to ` + "`" + `\u003cserviceName\u003e/\u003cresourceURI\u003e` + "`" + ` on every stage branch. Keptn 0.7 declared no body for this operation and answered 501.",
+        "description": "Writes the body's content to ` + "`" + `\u003cserviceName\u003e/\u003cresourceURI\u003e` + "`" + ` on every stage branch. Keptn 0.7 declared no body for this operation and returned 501.",
         "tags": [
           "Service Default Resource"
         ],
@@ -3675,7 +3675,7 @@ func init() {
         }
       },
       "delete": {
-        "description": "Deletes ` + "`" + `\u003cserviceName\u003e/\u003cresourceURI\u003e` + "`" + ` from every stage branch. Keptn 0.7 answered 501.",
+        "description": "Deletes ` + "`" + `\u003cserviceName\u003e/\u003cresourceURI\u003e` + "`" + ` from every stage branch. Keptn 0.7 returned 501.",
         "tags": [
           "Service Default Resource"
         ],
@@ -3893,7 +3893,7 @@ func init() {
         }
       },
       "put": {
-        "description": "Internal endpoint for Keptn services. Keptn 0.7 answered 501.",
+        "description": "Internal endpoint for Keptn services. Keptn 0.7 returned 501.",
         "tags": [
           "Stage"
         ],
@@ -3942,7 +3942,7 @@ func init() {
         }
       },
       "delete": {
-        "description": "Internal endpoint for Keptn services. Keptn 0.7 answered 501.",
+        "description": "Internal endpoint for Keptn services. Keptn 0.7 returned 501.",
         "tags": [
           "Stage"
         ],
@@ -4271,7 +4271,7 @@ func init() {
         }
       },
       "delete": {
-        "description": "Deletes the file from the stage branch and commits the change. Keptn 0.7 answered 501.",
+        "description": "Deletes the file from the stage branch and commits the change. Keptn 0.7 returned 501.",
         "tags": [
           "Stage Resource"
         ],
@@ -4490,7 +4490,7 @@ func init() {
         }
       },
       "put": {
-        "description": "Internal endpoint for Keptn services. Keptn 0.7 answered 501.",
+        "description": "Internal endpoint for Keptn services. Keptn 0.7 returned 501.",
         "tags": [
           "Services"
         ],
@@ -5082,7 +5082,7 @@ func init() {
     },
     "/project/{projectName}/stage/{stageName}/service/{serviceName}/resource": {
       "get": {
-        "description": "Lists the files in the service's directory on the stage branch. Keptn 0.7 answered 501.",
+        "description": "Lists the files in the service's directory on the stage branch. Keptn 0.7 returned 501.",
         "tags": [
           "Service Resource"
         ],
@@ -5374,7 +5374,7 @@ func init() {
         }
       },
       "delete": {
-        "description": "Deletes the file from the service's directory on the stage branch and commits the change. Keptn 0.7 answered 501.",
+        "description": "Deletes the file from the service's directory on the stage branch and commits the change. Keptn 0.7 returned 501.",
         "tags": [
           "Service Resource"
         ],

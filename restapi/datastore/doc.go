@@ -2,7 +2,7 @@
 
 // Package datastore Keptn datastore
 //
-//	Stores Keptn events and answers queries over them. A query always reads one project: the one named by project, else the one the keptnContext was first stored under, else the events that carry no project.
+//	Stores Keptn events and runs queries over them. A query always reads one project: the one named by project, else the one the keptnContext was first stored under, else the events that carry no project.
 //	Schemes:
 //	  http
 //	Host: localhost

@@ -24,7 +24,7 @@ func init() {
   ],
   "swagger": "2.0",
   "info": {
-    "description": "Stores Keptn events and answers queries over them. A query always reads one project: the one named by project, else the one the keptnContext was first stored under, else the events that carry no project.",
+    "description": "Stores Keptn events and runs queries over them. A query always reads one project: the one named by project, else the one the keptnContext was first stored under, else the events that carry no project.",
     "title": "Keptn datastore",
     "version": "0.7.3"
   },
@@ -433,7 +433,7 @@ func init() {
   ],
   "swagger": "2.0",
   "info": {
-    "description": "Stores Keptn events and answers queries over them. A query always reads one project: the one named by project, else the one the keptnContext was first stored under, else the events that carry no project.",
+    "description": "Stores Keptn events and runs queries over them. A query always reads one project: the one named by project, else the one the keptnContext was first stored under, else the events that carry no project.",
     "title": "Keptn datastore",
     "version": "0.7.3"
   },

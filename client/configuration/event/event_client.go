@@ -90,7 +90,7 @@ type ClientService interface {
 
 // PostEvent records a keptn event.
 //
-// Records the event as the last event of its type for the service and stage named in `data` (`project`, `stage` and `service` must all be set, or the answer is 400). For `sh.keptn.events.deployment-finished` with `image` and `tag` in `data`, it also sets the service's `deployedImage` to `image:tag`..
+// Records the event as the last event of its type for the service and stage named in `data` (`project`, `stage` and `service` must all be set, or the response is 400). For `sh.keptn.events.deployment-finished` with `image` and `tag` in `data`, it also sets the service's `deployedImage` to `image:tag`..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -109,7 +109,7 @@ func (a *Client) PostEvent(params *PostEventParams, authInfo runtime.ClientAuthI
 
 // PostEventContext records a keptn event.
 //
-// Records the event as the last event of its type for the service and stage named in `data` (`project`, `stage` and `service` must all be set, or the answer is 400). For `sh.keptn.events.deployment-finished` with `image` and `tag` in `data`, it also sets the service's `deployedImage` to `image:tag`..
+// Records the event as the last event of its type for the service and stage named in `data` (`project`, `stage` and `service` must all be set, or the response is 400). For `sh.keptn.events.deployment-finished` with `image` and `tag` in `data`, it also sets the service's `deployedImage` to `image:tag`..
 //
 // Do not use the deprecated [PostEventParams.Context] with this method: it would be ignored.
 func (a *Client) PostEventContext(ctx context.Context, params *PostEventParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*PostEventOK, error) {

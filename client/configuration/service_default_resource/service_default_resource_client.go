@@ -120,7 +120,7 @@ type ClientService interface {
 
 // DeleteProjectProjectNameServiceServiceNameResourceResourceURI deletes a service resource from all stages.
 //
-// Deletes `<serviceName>/<resourceURI>` from every stage branch. Keptn 0.7 answered 501..
+// Deletes `<serviceName>/<resourceURI>` from every stage branch. Keptn 0.7 returned 501..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -139,7 +139,7 @@ func (a *Client) DeleteProjectProjectNameServiceServiceNameResourceResourceURI(p
 
 // DeleteProjectProjectNameServiceServiceNameResourceResourceURIContext deletes a service resource from all stages.
 //
-// Deletes `<serviceName>/<resourceURI>` from every stage branch. Keptn 0.7 answered 501..
+// Deletes `<serviceName>/<resourceURI>` from every stage branch. Keptn 0.7 returned 501..
 //
 // Do not use the deprecated [DeleteProjectProjectNameServiceServiceNameResourceResourceURIParams.Context] with this method: it would be ignored.
 func (a *Client) DeleteProjectProjectNameServiceServiceNameResourceResourceURIContext(ctx context.Context, params *DeleteProjectProjectNameServiceServiceNameResourceResourceURIParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*DeleteProjectProjectNameServiceServiceNameResourceResourceURINoContent, error) {
@@ -186,7 +186,7 @@ func (a *Client) DeleteProjectProjectNameServiceServiceNameResourceResourceURICo
 
 // GetProjectProjectNameServiceServiceNameResource lists service default resources.
 //
-// Lists the files of the service that are shared by all stages. Keptn 0.7 answered 501..
+// Lists the files of the service that are shared by all stages. Keptn 0.7 returned 501..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -205,7 +205,7 @@ func (a *Client) GetProjectProjectNameServiceServiceNameResource(params *GetProj
 
 // GetProjectProjectNameServiceServiceNameResourceContext lists service default resources.
 //
-// Lists the files of the service that are shared by all stages. Keptn 0.7 answered 501..
+// Lists the files of the service that are shared by all stages. Keptn 0.7 returned 501..
 //
 // Do not use the deprecated [GetProjectProjectNameServiceServiceNameResourceParams.Context] with this method: it would be ignored.
 func (a *Client) GetProjectProjectNameServiceServiceNameResourceContext(ctx context.Context, params *GetProjectProjectNameServiceServiceNameResourceParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*GetProjectProjectNameServiceServiceNameResourceOK, error) {
@@ -252,7 +252,7 @@ func (a *Client) GetProjectProjectNameServiceServiceNameResourceContext(ctx cont
 
 // GetProjectProjectNameServiceServiceNameResourceResourceURI gets a service default resource.
 //
-// Returns one file of the service that is shared by all stages. Keptn 0.7 answered 501..
+// Returns one file of the service that is shared by all stages. Keptn 0.7 returned 501..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -271,7 +271,7 @@ func (a *Client) GetProjectProjectNameServiceServiceNameResourceResourceURI(para
 
 // GetProjectProjectNameServiceServiceNameResourceResourceURIContext gets a service default resource.
 //
-// Returns one file of the service that is shared by all stages. Keptn 0.7 answered 501..
+// Returns one file of the service that is shared by all stages. Keptn 0.7 returned 501..
 //
 // Do not use the deprecated [GetProjectProjectNameServiceServiceNameResourceResourceURIParams.Context] with this method: it would be ignored.
 func (a *Client) GetProjectProjectNameServiceServiceNameResourceResourceURIContext(ctx context.Context, params *GetProjectProjectNameServiceServiceNameResourceResourceURIParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*GetProjectProjectNameServiceServiceNameResourceResourceURIOK, error) {
@@ -384,7 +384,7 @@ func (a *Client) PostProjectProjectNameServiceServiceNameResourceContext(ctx con
 
 // PutProjectProjectNameServiceServiceNameResource updates service resources in all stages.
 //
-// Writes each resource to `<serviceName>/<resourceURI>` on every stage branch. Keptn 0.7 answered 501..
+// Writes each resource to `<serviceName>/<resourceURI>` on every stage branch. Keptn 0.7 returned 501..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -403,7 +403,7 @@ func (a *Client) PutProjectProjectNameServiceServiceNameResource(params *PutProj
 
 // PutProjectProjectNameServiceServiceNameResourceContext updates service resources in all stages.
 //
-// Writes each resource to `<serviceName>/<resourceURI>` on every stage branch. Keptn 0.7 answered 501..
+// Writes each resource to `<serviceName>/<resourceURI>` on every stage branch. Keptn 0.7 returned 501..
 //
 // Do not use the deprecated [PutProjectProjectNameServiceServiceNameResourceParams.Context] with this method: it would be ignored.
 func (a *Client) PutProjectProjectNameServiceServiceNameResourceContext(ctx context.Context, params *PutProjectProjectNameServiceServiceNameResourceParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*PutProjectProjectNameServiceServiceNameResourceCreated, error) {
@@ -450,7 +450,7 @@ func (a *Client) PutProjectProjectNameServiceServiceNameResourceContext(ctx cont
 
 // PutProjectProjectNameServiceServiceNameResourceResourceURI updates a service resource in all stages.
 //
-// Writes the body's content to `<serviceName>/<resourceURI>` on every stage branch. Keptn 0.7 declared no body for this operation and answered 501..
+// Writes the body's content to `<serviceName>/<resourceURI>` on every stage branch. Keptn 0.7 declared no body for this operation and returned 501..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -469,7 +469,7 @@ func (a *Client) PutProjectProjectNameServiceServiceNameResourceResourceURI(para
 
 // PutProjectProjectNameServiceServiceNameResourceResourceURIContext updates a service resource in all stages.
 //
-// Writes the body's content to `<serviceName>/<resourceURI>` on every stage branch. Keptn 0.7 declared no body for this operation and answered 501..
+// Writes the body's content to `<serviceName>/<resourceURI>` on every stage branch. Keptn 0.7 declared no body for this operation and returned 501..
 //
 // Do not use the deprecated [PutProjectProjectNameServiceServiceNameResourceResourceURIParams.Context] with this method: it would be ignored.
 func (a *Client) PutProjectProjectNameServiceServiceNameResourceResourceURIContext(ctx context.Context, params *PutProjectProjectNameServiceServiceNameResourceResourceURIParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*PutProjectProjectNameServiceServiceNameResourceResourceURICreated, error) {

@@ -120,7 +120,7 @@ type ClientService interface {
 
 // DeleteProjectProjectNameStageStageNameServiceServiceNameResourceResourceURI deletes a service resource.
 //
-// Deletes the file from the service's directory on the stage branch and commits the change. Keptn 0.7 answered 501..
+// Deletes the file from the service's directory on the stage branch and commits the change. Keptn 0.7 returned 501..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -139,7 +139,7 @@ func (a *Client) DeleteProjectProjectNameStageStageNameServiceServiceNameResourc
 
 // DeleteProjectProjectNameStageStageNameServiceServiceNameResourceResourceURIContext deletes a service resource.
 //
-// Deletes the file from the service's directory on the stage branch and commits the change. Keptn 0.7 answered 501..
+// Deletes the file from the service's directory on the stage branch and commits the change. Keptn 0.7 returned 501..
 //
 // Do not use the deprecated [DeleteProjectProjectNameStageStageNameServiceServiceNameResourceResourceURIParams.Context] with this method: it would be ignored.
 func (a *Client) DeleteProjectProjectNameStageStageNameServiceServiceNameResourceResourceURIContext(ctx context.Context, params *DeleteProjectProjectNameStageStageNameServiceServiceNameResourceResourceURIParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*DeleteProjectProjectNameStageStageNameServiceServiceNameResourceResourceURINoContent, error) {
@@ -186,7 +186,7 @@ func (a *Client) DeleteProjectProjectNameStageStageNameServiceServiceNameResourc
 
 // GetProjectProjectNameStageStageNameServiceServiceNameResource lists service resources.
 //
-// Lists the files in the service's directory on the stage branch. Keptn 0.7 answered 501..
+// Lists the files in the service's directory on the stage branch. Keptn 0.7 returned 501..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -205,7 +205,7 @@ func (a *Client) GetProjectProjectNameStageStageNameServiceServiceNameResource(p
 
 // GetProjectProjectNameStageStageNameServiceServiceNameResourceContext lists service resources.
 //
-// Lists the files in the service's directory on the stage branch. Keptn 0.7 answered 501..
+// Lists the files in the service's directory on the stage branch. Keptn 0.7 returned 501..
 //
 // Do not use the deprecated [GetProjectProjectNameStageStageNameServiceServiceNameResourceParams.Context] with this method: it would be ignored.
 func (a *Client) GetProjectProjectNameStageStageNameServiceServiceNameResourceContext(ctx context.Context, params *GetProjectProjectNameStageStageNameServiceServiceNameResourceParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*GetProjectProjectNameStageStageNameServiceServiceNameResourceOK, error) {

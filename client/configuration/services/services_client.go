@@ -258,7 +258,7 @@ func (a *Client) GetProjectProjectNameServiceContext(ctx context.Context, params
 
 // GetProjectProjectNameServiceServiceName gets a service across stages.
 //
-// Returns the service with one `stageInfo` entry per stage that contains it. Answers 404 when no stage contains the service..
+// Returns the service with one `stageInfo` entry per stage that contains it. Returns 404 when no stage contains the service..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -277,7 +277,7 @@ func (a *Client) GetProjectProjectNameServiceServiceName(params *GetProjectProje
 
 // GetProjectProjectNameServiceServiceNameContext gets a service across stages.
 //
-// Returns the service with one `stageInfo` entry per stage that contains it. Answers 404 when no stage contains the service..
+// Returns the service with one `stageInfo` entry per stage that contains it. Returns 404 when no stage contains the service..
 //
 // Do not use the deprecated [GetProjectProjectNameServiceServiceNameParams.Context] with this method: it would be ignored.
 func (a *Client) GetProjectProjectNameServiceServiceNameContext(ctx context.Context, params *GetProjectProjectNameServiceServiceNameParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*GetProjectProjectNameServiceServiceNameOK, error) {
@@ -522,7 +522,7 @@ func (a *Client) PostProjectProjectNameStageStageNameServiceContext(ctx context.
 
 // PutProjectProjectNameStageStageNameServiceServiceName updates a service in a stage internal.
 //
-// Internal endpoint for Keptn services. Keptn 0.7 answered 501..
+// Internal endpoint for Keptn services. Keptn 0.7 returned 501..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -541,7 +541,7 @@ func (a *Client) PutProjectProjectNameStageStageNameServiceServiceName(params *P
 
 // PutProjectProjectNameStageStageNameServiceServiceNameContext updates a service in a stage internal.
 //
-// Internal endpoint for Keptn services. Keptn 0.7 answered 501..
+// Internal endpoint for Keptn services. Keptn 0.7 returned 501..
 //
 // Do not use the deprecated [PutProjectProjectNameStageStageNameServiceServiceNameParams.Context] with this method: it would be ignored.
 func (a *Client) PutProjectProjectNameStageStageNameServiceServiceNameContext(ctx context.Context, params *PutProjectProjectNameStageStageNameServiceServiceNameParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*PutProjectProjectNameStageStageNameServiceServiceNameNoContent, error) {

@@ -114,7 +114,7 @@ type ClientService interface {
 
 // DeleteProjectProjectNameStageStageName deletes a stage internal.
 //
-// Internal endpoint for Keptn services. Keptn 0.7 answered 501..
+// Internal endpoint for Keptn services. Keptn 0.7 returned 501..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -133,7 +133,7 @@ func (a *Client) DeleteProjectProjectNameStageStageName(params *DeleteProjectPro
 
 // DeleteProjectProjectNameStageStageNameContext deletes a stage internal.
 //
-// Internal endpoint for Keptn services. Keptn 0.7 answered 501..
+// Internal endpoint for Keptn services. Keptn 0.7 returned 501..
 //
 // Do not use the deprecated [DeleteProjectProjectNameStageStageNameParams.Context] with this method: it would be ignored.
 func (a *Client) DeleteProjectProjectNameStageStageNameContext(ctx context.Context, params *DeleteProjectProjectNameStageStageNameParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*DeleteProjectProjectNameStageStageNameNoContent, error) {
@@ -378,7 +378,7 @@ func (a *Client) PostProjectProjectNameStageContext(ctx context.Context, params 
 
 // PutProjectProjectNameStageStageName updates a stage internal.
 //
-// Internal endpoint for Keptn services. Keptn 0.7 answered 501..
+// Internal endpoint for Keptn services. Keptn 0.7 returned 501..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -397,7 +397,7 @@ func (a *Client) PutProjectProjectNameStageStageName(params *PutProjectProjectNa
 
 // PutProjectProjectNameStageStageNameContext updates a stage internal.
 //
-// Internal endpoint for Keptn services. Keptn 0.7 answered 501..
+// Internal endpoint for Keptn services. Keptn 0.7 returned 501..
 //
 // Do not use the deprecated [PutProjectProjectNameStageStageNameParams.Context] with this method: it would be ignored.
 func (a *Client) PutProjectProjectNameStageStageNameContext(ctx context.Context, params *PutProjectProjectNameStageStageNameParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*PutProjectProjectNameStageStageNameNoContent, error) {

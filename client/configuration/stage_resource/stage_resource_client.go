@@ -120,7 +120,7 @@ type ClientService interface {
 
 // DeleteProjectProjectNameStageStageNameResourceResourceURI deletes a stage resource.
 //
-// Deletes the file from the stage branch and commits the change. Keptn 0.7 answered 501..
+// Deletes the file from the stage branch and commits the change. Keptn 0.7 returned 501..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -139,7 +139,7 @@ func (a *Client) DeleteProjectProjectNameStageStageNameResourceResourceURI(param
 
 // DeleteProjectProjectNameStageStageNameResourceResourceURIContext deletes a stage resource.
 //
-// Deletes the file from the stage branch and commits the change. Keptn 0.7 answered 501..
+// Deletes the file from the stage branch and commits the change. Keptn 0.7 returned 501..
 //
 // Do not use the deprecated [DeleteProjectProjectNameStageStageNameResourceResourceURIParams.Context] with this method: it would be ignored.
 func (a *Client) DeleteProjectProjectNameStageStageNameResourceResourceURIContext(ctx context.Context, params *DeleteProjectProjectNameStageStageNameResourceResourceURIParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*DeleteProjectProjectNameStageStageNameResourceResourceURINoContent, error) {

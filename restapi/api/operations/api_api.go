@@ -134,7 +134,7 @@ func NewAPIAPI(spec *loads.Document) *APIAPI {
 	}
 }
 
-// APIAPI The public entry point of a Keptn 0.7 control plane: token check, installation metadata, event intake and the project, service and evaluation workflows. Mutating operations answer with an eventContext whose keptnContext identifies the run in the datastore.
+// APIAPI The public entry point of a Keptn 0.7 control plane: token check, installation metadata, event intake and the project, service and evaluation workflows. Mutating operations return an eventContext whose keptnContext identifies the run in the datastore.
 type APIAPI struct {
 	spec            *loads.Document
 	context         *middleware.Context

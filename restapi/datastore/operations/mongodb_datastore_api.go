@@ -72,7 +72,7 @@ func NewMongodbDatastoreAPI(spec *loads.Document) *MongodbDatastoreAPI {
 	}
 }
 
-// MongodbDatastoreAPI Stores Keptn events and answers queries over them. A query always reads one project: the one named by project, else the one the keptnContext was first stored under, else the events that carry no project.
+// MongodbDatastoreAPI Stores Keptn events and runs queries over them. A query always reads one project: the one named by project, else the one the keptnContext was first stored under, else the events that carry no project.
 type MongodbDatastoreAPI struct {
 	spec            *loads.Document
 	context         *middleware.Context

@@ -30,7 +30,7 @@ func NewPostEvent(ctx *middleware.Context, handler PostEventHandler) *PostEvent 
 //
 // # Record a Keptn event
 //
-// Records the event as the last event of its type for the service and stage named in `data` (`project`, `stage` and `service` must all be set, or the answer is 400). For `sh.keptn.events.deployment-finished` with `image` and `tag` in `data`, it also sets the service's `deployedImage` to `image:tag`.
+// Records the event as the last event of its type for the service and stage named in `data` (`project`, `stage` and `service` must all be set, or the response is 400). For `sh.keptn.events.deployment-finished` with `image` and `tag` in `data`, it also sets the service's `deployedImage` to `image:tag`.
 type PostEvent struct {
 	Context *middleware.Context
 	Handler PostEventHandler

@@ -30,7 +30,7 @@ func NewDeleteProjectProjectNameServiceServiceNameResourceResourceURI(ctx *middl
 //
 // # Delete a service resource from all stages
 //
-// Deletes `<serviceName>/<resourceURI>` from every stage branch. Keptn 0.7 answered 501.
+// Deletes `<serviceName>/<resourceURI>` from every stage branch. Keptn 0.7 returned 501.
 type DeleteProjectProjectNameServiceServiceNameResourceResourceURI struct {
 	Context *middleware.Context
 	Handler DeleteProjectProjectNameServiceServiceNameResourceResourceURIHandler

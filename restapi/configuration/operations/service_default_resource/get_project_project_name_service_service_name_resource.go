@@ -30,7 +30,7 @@ func NewGetProjectProjectNameServiceServiceNameResource(ctx *middleware.Context,
 //
 // # List service default resources
 //
-// Lists the files of the service that are shared by all stages. Keptn 0.7 answered 501.
+// Lists the files of the service that are shared by all stages. Keptn 0.7 returned 501.
 type GetProjectProjectNameServiceServiceNameResource struct {
 	Context *middleware.Context
 	Handler GetProjectProjectNameServiceServiceNameResourceHandler

@@ -30,7 +30,7 @@ func NewGetProjectProjectNameServiceServiceNameResourceResourceURI(ctx *middlewa
 //
 // # Get a service default resource
 //
-// Returns one file of the service that is shared by all stages. Keptn 0.7 answered 501.
+// Returns one file of the service that is shared by all stages. Keptn 0.7 returned 501.
 type GetProjectProjectNameServiceServiceNameResourceResourceURI struct {
 	Context *middleware.Context
 	Handler GetProjectProjectNameServiceServiceNameResourceResourceURIHandler

@@ -30,7 +30,7 @@ func NewPutProjectProjectNameServiceServiceNameResource(ctx *middleware.Context,
 //
 // # Update service resources in all stages
 //
-// Writes each resource to `<serviceName>/<resourceURI>` on every stage branch. Keptn 0.7 answered 501.
+// Writes each resource to `<serviceName>/<resourceURI>` on every stage branch. Keptn 0.7 returned 501.
 type PutProjectProjectNameServiceServiceNameResource struct {
 	Context *middleware.Context
 	Handler PutProjectProjectNameServiceServiceNameResourceHandler

@@ -30,7 +30,7 @@ func NewPutProjectProjectNameServiceServiceNameResourceResourceURI(ctx *middlewa
 //
 // # Update a service resource in all stages
 //
-// Writes the body's content to `<serviceName>/<resourceURI>` on every stage branch. Keptn 0.7 declared no body for this operation and answered 501.
+// Writes the body's content to `<serviceName>/<resourceURI>` on every stage branch. Keptn 0.7 declared no body for this operation and returned 501.
 type PutProjectProjectNameServiceServiceNameResourceResourceURI struct {
 	Context *middleware.Context
 	Handler PutProjectProjectNameServiceServiceNameResourceResourceURIHandler

@@ -30,7 +30,7 @@ func NewDeleteProjectProjectNameStageStageNameServiceServiceNameResourceResource
 //
 // # Delete a service resource
 //
-// Deletes the file from the service's directory on the stage branch and commits the change. Keptn 0.7 answered 501.
+// Deletes the file from the service's directory on the stage branch and commits the change. Keptn 0.7 returned 501.
 type DeleteProjectProjectNameStageStageNameServiceServiceNameResourceResourceURI struct {
 	Context *middleware.Context
 	Handler DeleteProjectProjectNameStageStageNameServiceServiceNameResourceResourceURIHandler

@@ -30,7 +30,7 @@ func NewGetProjectProjectNameStageStageNameServiceServiceNameResource(ctx *middl
 //
 // # List service resources
 //
-// Lists the files in the service's directory on the stage branch. Keptn 0.7 answered 501.
+// Lists the files in the service's directory on the stage branch. Keptn 0.7 returned 501.
 type GetProjectProjectNameStageStageNameServiceServiceNameResource struct {
 	Context *middleware.Context
 	Handler GetProjectProjectNameStageStageNameServiceServiceNameResourceHandler

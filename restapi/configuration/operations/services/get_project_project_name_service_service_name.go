@@ -30,7 +30,7 @@ func NewGetProjectProjectNameServiceServiceName(ctx *middleware.Context, handler
 //
 // # Get a service across stages
 //
-// Returns the service with one `stageInfo` entry per stage that contains it. Answers 404 when no stage contains the service.
+// Returns the service with one `stageInfo` entry per stage that contains it. Returns 404 when no stage contains the service.
 type GetProjectProjectNameServiceServiceName struct {
 	Context *middleware.Context
 	Handler GetProjectProjectNameServiceServiceNameHandler

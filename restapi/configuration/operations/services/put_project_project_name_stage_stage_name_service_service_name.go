@@ -30,7 +30,7 @@ func NewPutProjectProjectNameStageStageNameServiceServiceName(ctx *middleware.Co
 //
 // Update a service in a stage (internal)
 //
-// Internal endpoint for Keptn services. Keptn 0.7 answered 501.
+// Internal endpoint for Keptn services. Keptn 0.7 returned 501.
 type PutProjectProjectNameStageStageNameServiceServiceName struct {
 	Context *middleware.Context
 	Handler PutProjectProjectNameStageStageNameServiceServiceNameHandler

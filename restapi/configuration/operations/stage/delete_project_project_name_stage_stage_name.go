@@ -30,7 +30,7 @@ func NewDeleteProjectProjectNameStageStageName(ctx *middleware.Context, handler 
 //
 // Delete a stage (internal)
 //
-// Internal endpoint for Keptn services. Keptn 0.7 answered 501.
+// Internal endpoint for Keptn services. Keptn 0.7 returned 501.
 type DeleteProjectProjectNameStageStageName struct {
 	Context *middleware.Context
 	Handler DeleteProjectProjectNameStageStageNameHandler

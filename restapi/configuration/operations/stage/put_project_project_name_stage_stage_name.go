@@ -30,7 +30,7 @@ func NewPutProjectProjectNameStageStageName(ctx *middleware.Context, handler Put
 //
 // Update a stage (internal)
 //
-// Internal endpoint for Keptn services. Keptn 0.7 answered 501.
+// Internal endpoint for Keptn services. Keptn 0.7 returned 501.
 type PutProjectProjectNameStageStageName struct {
 	Context *middleware.Context
 	Handler PutProjectProjectNameStageStageNameHandler

@@ -30,7 +30,7 @@ func NewDeleteProjectProjectNameStageStageNameResourceResourceURI(ctx *middlewar
 //
 // # Delete a stage resource
 //
-// Deletes the file from the stage branch and commits the change. Keptn 0.7 answered 501.
+// Deletes the file from the stage branch and commits the change. Keptn 0.7 returned 501.
 type DeleteProjectProjectNameStageStageNameResourceResourceURI struct {
 	Context *middleware.Context
 	Handler DeleteProjectProjectNameStageStageNameResourceResourceURIHandler
