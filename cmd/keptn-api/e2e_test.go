@@ -358,3 +358,34 @@ func TestTermDrainsRequests(t *testing.T) {
 		t.Errorf("drained event not stored: %d %s", status, out)
 	}
 }
+
+func TestSecondServerOnDataDirFails(t *testing.T) {
+	dir := t.TempDir()
+	first := startServer(t, "--data-dir", dir, "--api-token", "first-token")
+
+	second := exec.Command(binary, "--port", "0", "--data-dir", dir, "--api-token", "second-token")
+	second.Env = append(os.Environ(), "KEPTN_API_TOKEN=", "KEPTN_DATA_DIR=", "KEPTN_PORT=", "KEPTN_HOST=")
+	out, err := second.CombinedOutput()
+	if err == nil {
+		t.Fatalf("a second server on the same data directory started:\n%s", out)
+	}
+	if !strings.Contains(string(out), "is in use by another keptn-api process") {
+		t.Errorf("second server's output does not name the cause:\n%s", out)
+	}
+	if strings.Contains(string(out), "second-token") {
+		t.Errorf("second server's output contains its API token:\n%s", out)
+	}
+
+	// The first server still serves, and after it stops the directory can
+	// be used again.
+	if status, body := request(t, http.MethodPost, first.endpoint+"/v1/auth", "first-token", nil); status != http.StatusOK {
+		t.Fatalf("first server after the failed start: POST /v1/auth = %d %s", status, body)
+	}
+	if err := first.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.wait(t); err != nil {
+		t.Fatalf("first server exited with %v", err)
+	}
+	startServer(t, "--data-dir", dir, "--api-token", "third-token")
+}

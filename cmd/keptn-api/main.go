@@ -35,6 +35,7 @@ type options struct {
 	LogLevel        string        `long:"log-level" env:"KEPTN_LOG_LEVEL" default:"info" choice:"debug" choice:"info" choice:"warn" choice:"error" description:"minimum level of log records"`
 	MaxBodySize     int64         `long:"max-body-size" env:"KEPTN_MAX_BODY_SIZE" default:"67108864" description:"maximum request body in bytes; larger bodies get a 413"`
 	ShutdownTimeout time.Duration `long:"shutdown-timeout" env:"KEPTN_SHUTDOWN_TIMEOUT" default:"30s" description:"how long a SIGTERM waits for requests in flight"`
+	QueryCacheSize  int64         `long:"query-cache-size" env:"KEPTN_QUERY_CACHE_SIZE" default:"33554432" description:"memory in bytes for the pages of recent event queries, which polling clients repeat; 0 turns the cache off"`
 }
 
 func main() {
@@ -67,12 +68,24 @@ func run(ctx context.Context, opts options, stdout io.Writer) error {
 	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
+	unlock, err := lockDataDir(opts.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if opts.QueryCacheSize < 0 {
+		return fmt.Errorf("invalid --query-cache-size %d: it must be 0 (off) or a positive number of bytes", opts.QueryCacheSize)
+	}
 	token, generated, err := apiToken(opts)
 	if err != nil {
 		return err
 	}
 
-	events, err := sqlite.Open(ctx, filepath.Join(opts.DataDir, "events.db"), sqlite.Options{})
+	cacheBytes := opts.QueryCacheSize
+	if cacheBytes == 0 {
+		cacheBytes = -1 // sqlite.Options turns the cache off with a negative size
+	}
+	events, err := sqlite.Open(ctx, filepath.Join(opts.DataDir, "events.db"), sqlite.Options{ResultCacheBytes: cacheBytes})
 	if err != nil {
 		return err
 	}

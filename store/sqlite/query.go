@@ -176,8 +176,23 @@ func (s *Store) QueryEvents(ctx context.Context, q store.EventQuery) (store.Even
 	if b.none {
 		return store.EventPage{Events: []store.Event{}}, nil
 	}
+	page, ticket, ok := s.results.lookup(q)
+	if ok {
+		return page, nil
+	}
+	page, err = s.runQuery(ctx, b, q.CountTotal)
+	if err != nil {
+		return store.EventPage{}, err
+	}
+	s.results.store(ticket, page)
+	return page, nil
+}
+
+// runQuery reads the page of b from the database, and its total when
+// countTotal is set.
+func (s *Store) runQuery(ctx context.Context, b *eventQuery, countTotal bool) (store.EventPage, error) {
 	reads := cachedQuerier{cache: s.readStmts}
-	if !q.CountTotal {
+	if !countTotal {
 		query, args := b.selectSQL()
 		events, _, err := selectEvents(ctx, reads, query, args, false, b.limit)
 		if err != nil {

@@ -21,8 +21,13 @@ import (
 
 func openTemp(t testing.TB) (*sqlite.Store, string) {
 	t.Helper()
+	return openTempWith(t, sqlite.Options{})
+}
+
+func openTempWith(t testing.TB, opts sqlite.Options) (*sqlite.Store, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "events.db")
-	s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+	s, err := sqlite.Open(context.Background(), path, opts)
 	if err != nil {
 		t.Fatalf("Open(%s): %v", path, err)
 	}

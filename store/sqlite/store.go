@@ -32,7 +32,10 @@ var (
 const (
 	DefaultBusyTimeout = 5 * time.Second
 	DefaultMaxBatch    = 256
-	minReadConns       = 4
+	// DefaultResultCacheBytes holds about 2,000 pages of 20 typical Keptn
+	// events.
+	DefaultResultCacheBytes = 32 << 20
+	minReadConns            = 4
 )
 
 // Options tunes a Store. The zero value selects the defaults.
@@ -47,6 +50,11 @@ type Options struct {
 	// MaxBatch caps how many queued inserts one transaction commits. Zero
 	// selects DefaultMaxBatch.
 	MaxBatch int
+	// ResultCacheBytes bounds the memory, in bytes, of the query result
+	// cache. Zero selects DefaultResultCacheBytes, and a negative value
+	// turns the cache off. The cache assumes that no other process writes
+	// to the database file.
+	ResultCacheBytes int64
 }
 
 // Store is a store.Events and a store.Projects kept in one SQLite file. It is
@@ -62,6 +70,7 @@ type Store struct {
 	writerStmts *stmtCache
 	ckpt        *checkpointer
 	cache       cacheGuard
+	results     *resultCache
 	reqs        chan *writeReq
 	maxBatch    int
 	stopped     chan struct{} // closed when the writer goroutine returns
@@ -167,6 +176,7 @@ func start(ctx context.Context, write *sql.DB, abs string, opts Options) (s *Sto
 		ckpt:        newCheckpointer(ckptDB),
 		reqs:        make(chan *writeReq, opts.MaxBatch),
 		maxBatch:    opts.MaxBatch,
+		results:     newResultCache(opts.ResultCacheBytes),
 		stopped:     make(chan struct{}),
 	}
 	go s.runWriter()
@@ -182,6 +192,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.ResultCacheBytes == 0 {
+		o.ResultCacheBytes = DefaultResultCacheBytes
 	}
 	return o
 }

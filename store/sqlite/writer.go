@@ -250,7 +250,10 @@ func (s *Store) process(batch []*writeReq) {
 			continue
 		}
 		s.commitBatch(batch[start:i])
-		req.done <- s.deleteProjectEvents(req.ctx, req.project)
+		err := s.deleteProjectEvents(req.ctx, req.project)
+		// Even a failed delete may have committed before it failed.
+		s.results.invalidateAll()
+		req.done <- err
 		start = i + 1
 	}
 	s.commitBatch(batch[start:])
@@ -273,6 +276,13 @@ func (s *Store) commitBatch(reqs []*writeReq) {
 	}
 	if !done {
 		s.commitWithSavepoints(ctx, reqs, results)
+	}
+	// The cached pages are invalidated before any caller learns of its
+	// write, so that a caller never reads a page older than its write.
+	for i, req := range reqs {
+		if results[i] == nil && req.kind == writeInsert {
+			s.results.inserted(&req.row.ev)
+		}
 	}
 	for i, req := range reqs {
 		req.done <- results[i]
