@@ -57,7 +57,7 @@ type repo struct {
 	tail   tailPack  // used only under the project lock
 	spares sparePool // used only under the project lock
 	// deltaPacks names the packs (as "pack-<checksum>") that mergePacks
-	// leaves alone because they contain delta entries. Used only under the
+	// leaves alone because they contain REF_DELTA entries. Used only under the
 	// project lock.
 	deltaPacks map[string]bool
 }

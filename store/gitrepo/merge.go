@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -38,9 +39,10 @@ type packFile struct {
 }
 
 // mergePacks merges the smallest packs into one, as geometricSplit decides,
-// and recycles them as spares. It copies entries byte for byte, which is
-// valid only for entries that are not deltas: a pack that contains a delta, as
-// a fetched pack may, is left alone from then on.
+// and recycles them as spares. It copies entries byte for byte, except that
+// it rewrites the base distance of each OFS_DELTA entry. A pack with a
+// REF_DELTA entry, which may name a base in another pack, is left alone
+// from then on.
 //
 // A reader that looks up a merged pack by name fails, reloads the pack
 // list and finds the merged pack.
@@ -126,7 +128,7 @@ var errDeltaEntry = errors.New("pack contains a delta entry")
 
 // writeMergedPack writes one pack with every object of packs into spares
 // and returns their paths and the pack's checksum. When one of packs contains
-// a delta entry it records that pack in r.deltaPacks and returns
+// a REF_DELTA entry it records that pack in r.deltaPacks and returns
 // errDeltaEntry.
 func (r *repo) writeMergedPack(packs []packFile) (packPath, idxPath string, name plumbing.Hash, err error) {
 	type source struct {
@@ -136,6 +138,9 @@ func (r *repo) writeMergedPack(packs []packFile) (packPath, idxPath string, name
 	}
 	var sources []source
 	seen := make(map[plumbing.Hash]bool)
+	// hashAt maps the offsets of each pack's entries to their objects, to
+	// find the bases of OFS_DELTA entries.
+	hashAt := make([]map[uint64]plumbing.Hash, len(packs))
 	for i, p := range packs {
 		idx, err := readIndex(p.base + ".idx")
 		if err != nil {
@@ -158,7 +163,9 @@ func (r *repo) writeMergedPack(packs []packFile) (packPath, idxPath string, name
 			entries = append(entries, *e)
 		}
 		iter.Close()
+		byOffset := make(map[uint64]plumbing.Hash, len(entries))
 		for j, e := range entries {
+			byOffset[e.Offset] = e.Hash
 			end := uint64(p.size) - 20 // the pack ends with a SHA-1 checksum
 			if j+1 < len(entries) {
 				end = entries[j+1].Offset
@@ -168,6 +175,7 @@ func (r *repo) writeMergedPack(packs []packFile) (packPath, idxPath string, name
 				sources = append(sources, source{pack: i, entry: e, end: end})
 			}
 		}
+		hashAt[i] = byOffset
 	}
 
 	files := make([]*os.File, len(packs))
@@ -199,6 +207,7 @@ func (r *repo) writeMergedPack(packs []packFile) (packPath, idxPath string, name
 	_, err = w.Write(header)
 	offset := uint64(len(header))
 	entries := make([]idxfile.Entry, 0, len(sources))
+	newOffsets := make(map[plumbing.Hash]uint64, len(sources))
 	var raw []byte
 	for _, src := range sources {
 		if err != nil {
@@ -209,17 +218,29 @@ func (r *repo) writeMergedPack(packs []packFile) (packPath, idxPath string, name
 		if _, err = files[src.pack].ReadAt(raw, int64(src.entry.Offset)); err != nil {
 			break
 		}
-		if typ := plumbing.ObjectType(raw[0] >> 4 & 7); typ == plumbing.OFSDeltaObject || typ == plumbing.REFDeltaObject {
+		entry := idxfile.Entry{Hash: src.entry.Hash, CRC32: src.entry.CRC32, Offset: offset}
+		out := raw
+		switch plumbing.ObjectType(raw[0] >> 4 & 7) {
+		case plumbing.REFDeltaObject:
+			// A REF_DELTA, as fetched packs hold, may name a base in
+			// another pack, which the merged pack would not be valid
+			// without.
 			if r.deltaPacks == nil {
 				r.deltaPacks = make(map[string]bool)
 			}
 			r.deltaPacks[filepath.Base(packs[src.pack].base)] = true
 			err = errDeltaEntry
+		case plumbing.OFSDeltaObject:
+			out, err = rebaseEntry(raw, src.entry.Offset, offset, hashAt[src.pack], newOffsets)
+			entry.CRC32 = crc32.ChecksumIEEE(out)
+		}
+		if err != nil {
 			break
 		}
-		entries = append(entries, idxfile.Entry{Hash: src.entry.Hash, CRC32: src.entry.CRC32, Offset: offset})
-		_, err = w.Write(raw)
-		offset += n
+		entries = append(entries, entry)
+		newOffsets[entry.Hash] = offset
+		_, err = w.Write(out)
+		offset += uint64(len(out))
 	}
 	if err == nil {
 		err = w.Flush()
@@ -241,6 +262,27 @@ func (r *repo) writeMergedPack(packs []packFile) (packPath, idxPath string, name
 		return "", "", name, err
 	}
 	return packPath, idxPath, name, nil
+}
+
+// rebaseEntry rewrites the OFS_DELTA entry raw, at oldOffset in a pack
+// whose entries hashAt lists, for offset in the merged pack, where
+// newOffsets lists the entries written so far. The base precedes its delta
+// in the source pack, or its object was taken from an earlier pack, so it
+// has been written already.
+func rebaseEntry(raw []byte, oldOffset, offset uint64, hashAt map[uint64]plumbing.Hash, newOffsets map[plumbing.Hash]uint64) ([]byte, error) {
+	baseAt, err := baseOffset(raw, oldOffset)
+	if err != nil {
+		return nil, err
+	}
+	base, ok := hashAt[baseAt]
+	if !ok {
+		return nil, fmt.Errorf("%w: no entry at the delta base offset %d", errBadEntry, baseAt)
+	}
+	newBase, ok := newOffsets[base]
+	if !ok {
+		return nil, fmt.Errorf("%w: delta base %s is not in the merged pack", errBadEntry, base)
+	}
+	return rebaseOffsetDelta(raw, offset, newBase)
 }
 
 // encodeIndex returns the version 2 index of a pack with the given entries

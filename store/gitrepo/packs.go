@@ -68,6 +68,9 @@ type batchObject struct {
 	hash plumbing.Hash
 	typ  plumbing.ObjectType
 	data []byte
+	// base is the tree that a tree replaces, which it may be stored as a
+	// delta of; zero for other objects and new directories.
+	base plumbing.Hash
 	// decoded is the *treeObject, *commitInfo or nil (for blobs) that the
 	// read cache takes once the object is published.
 	decoded any
@@ -80,15 +83,19 @@ func newObjectBatch() *objectBatch {
 // add records an object and returns its hash.
 func (b *objectBatch) add(t plumbing.ObjectType, data []byte, decoded any) plumbing.Hash {
 	h := plumbing.ComputeHash(t, data)
-	b.addHashed(h, t, data, decoded)
-	return h
-}
-
-// addHashed records an object whose hash h the caller computed.
-func (b *objectBatch) addHashed(h plumbing.Hash, t plumbing.ObjectType, data []byte, decoded any) {
 	if !b.seen[h] {
 		b.seen[h] = true
 		b.objects = append(b.objects, batchObject{hash: h, typ: t, data: data, decoded: decoded})
+	}
+	return h
+}
+
+// addTree records a tree whose hash h the caller computed, and the tree
+// base that it replaces (zero for a new directory).
+func (b *objectBatch) addTree(h plumbing.Hash, data []byte, decoded *treeObject, base plumbing.Hash) {
+	if !b.seen[h] {
+		b.seen[h] = true
+		b.objects = append(b.objects, batchObject{hash: h, typ: plumbing.TreeObject, data: data, base: base, decoded: decoded})
 	}
 }
 
@@ -99,6 +106,10 @@ type tailPack struct {
 	entries []idxfile.Entry // sorted by hash, as the index lists them
 	hashes  map[plumbing.Hash]bool
 	name    plumbing.Hash // checksum of the tail on disk; zero when there is none
+	// trees holds trees of the tail that later trees may be deltas of,
+	// with treeBytes the sum of their sizes.
+	trees     map[plumbing.Hash]tailTree
+	treeBytes int
 }
 
 // sparePool lists the files under objects/pack whose content is of no
@@ -128,9 +139,20 @@ var storeWriters = sync.Pool{New: func() any {
 }}
 
 // appendEntry appends the pack entry of an object: a header with the type
-// and the size as a varint, then the content as a zlib stream.
+// and the size, then the content as a zlib stream.
 func appendEntry(buf []byte, t plumbing.ObjectType, data []byte) []byte {
-	size := len(data)
+	buf = appendEntryHeader(buf, t, len(data))
+	pool := &zlibWriters
+	if t == plumbing.TreeObject {
+		pool = &storeWriters
+	}
+	return appendCompressed(buf, data, pool)
+}
+
+// appendEntryHeader appends the type and size of a pack entry: the type in
+// bits 4-6 of the first byte, and the size as a varint of 4 bits and then 7
+// bits per byte.
+func appendEntryHeader(buf []byte, t plumbing.ObjectType, size int) []byte {
 	c := byte(t)<<4 | byte(size&0x0f)
 	size >>= 4
 	for size > 0 {
@@ -138,12 +160,12 @@ func appendEntry(buf []byte, t plumbing.ObjectType, data []byte) []byte {
 		c = byte(size & 0x7f)
 		size >>= 7
 	}
-	buf = append(buf, c)
+	return append(buf, c)
+}
 
-	pool := &zlibWriters
-	if t == plumbing.TreeObject {
-		pool = &storeWriters
-	}
+// appendCompressed appends data as a zlib stream written by a writer from
+// pool.
+func appendCompressed(buf []byte, data []byte, pool *sync.Pool) []byte {
 	out := bytes.NewBuffer(buf)
 	zw := pool.Get().(*zlib.Writer)
 	zw.Reset(out)
@@ -168,7 +190,7 @@ func (r *repo) publish(b *objectBatch) error {
 			continue
 		}
 		offset := len(t.buf)
-		t.buf = appendEntry(t.buf, o.typ, o.data)
+		t.appendObject(o)
 		e := idxfile.Entry{Hash: o.hash, Offset: uint64(offset), CRC32: crc32.ChecksumIEEE(t.buf[offset:])}
 		i, _ := slices.BinarySearchFunc(t.entries, e, compareEntryHash)
 		t.entries = slices.Insert(t.entries, i, e)
@@ -186,6 +208,43 @@ func (r *repo) publish(b *objectBatch) error {
 		r.freezeTail()
 	}
 	return nil
+}
+
+// appendObject appends the entry of o to the tail: a delta when o is a tree
+// whose base tree is in the tail and the delta is much smaller, else the
+// whole object.
+func (t *tailPack) appendObject(o batchObject) {
+	offset := len(t.buf)
+	if o.typ != plumbing.TreeObject {
+		t.buf = appendEntry(t.buf, o.typ, o.data)
+		return
+	}
+	depth := 0
+	base, ok := t.trees[o.base]
+	// go-git rejects a delta of an empty base, as the empty tree is.
+	if ok && len(base.content) > 0 && base.depth < maxDeltaDepth {
+		if delta := treeDelta(base.content, o.data); len(delta) < len(o.data)/2 {
+			t.buf = appendOffsetDeltaEntry(t.buf, offset-base.offset, delta)
+			depth = base.depth + 1
+		}
+	}
+	if len(t.buf) == offset {
+		t.buf = appendEntry(t.buf, o.typ, o.data)
+	}
+
+	if t.trees == nil {
+		t.trees = make(map[plumbing.Hash]tailTree)
+	}
+	if ok {
+		// Later commits on this directory start from the new version, so
+		// the old one is rarely a base again.
+		delete(t.trees, o.base)
+		t.treeBytes -= len(base.content)
+	}
+	if t.treeBytes+len(o.data) <= maxTailTreeBytes {
+		t.trees[o.hash] = tailTree{content: o.data, offset: offset, depth: depth}
+		t.treeBytes += len(o.data)
+	}
 }
 
 // writeTail writes the tail pack and its index into spare files, renames

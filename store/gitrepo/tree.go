@@ -221,7 +221,7 @@ func (b *treeBuilder) seal(d *dirEdit) (plumbing.Hash, error) {
 	if h == d.base {
 		return h, nil
 	}
-	b.batch.addHashed(h, plumbing.TreeObject, content, &treeObject{entries: entries})
+	b.batch.addTree(h, content, &treeObject{entries: entries}, d.base)
 	return h, nil
 }
 
