@@ -141,6 +141,23 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 
+	// The query scenarios repeat a few thousand queries on a store that no
+	// one writes to, so after the warm-up nearly every query is a hit of the
+	// server's query cache. They run once more on the same data without the
+	// cache, to show what a query costs when it reads the database.
+	fmt.Println("restarting keptn-api with --query-cache-size 0")
+	uncachedSrv, err := srv.restart(ctx, "--query-cache-size", "0")
+	if err != nil {
+		return err
+	}
+	defer uncachedSrv.stop()
+	uncached, err := runEach(ctx, client, uncachedSrv, ceiling,
+		cfg, queryScenarios(uncachedSrv, plan, kindQueryUncached, ", cache off"), uint64(len(results)))
+	if err != nil {
+		return err
+	}
+	results = append(results, uncached...)
+
 	rep := report{
 		date:         time.Now().UTC(),
 		cfg:          cfg,

@@ -90,6 +90,8 @@ type server struct {
 	*child
 	baseURL string // http://127.0.0.1:PORT
 	token   string
+	bin     string // the built binary
+	dir     string // the benchmark's directory; the data directory is its data/
 }
 
 // startServer builds keptn-api into dir, starts it on a free loopback port
@@ -131,17 +133,26 @@ func startServer(ctx context.Context, dir string) (*server, error) {
 	return nil, fmt.Errorf("start keptn-api: %w", lastErr)
 }
 
-func startServerOnce(ctx context.Context, bin, dir, token string) (*server, error) {
+// restart stops the server and starts it again on the same data directory,
+// with extraArgs added to its command line.
+func (s *server) restart(ctx context.Context, extraArgs ...string) (*server, error) {
+	s.stop()
+	return startServerOnce(ctx, s.bin, s.dir, s.token, extraArgs...)
+}
+
+func startServerOnce(ctx context.Context, bin, dir, token string, extraArgs ...string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin,
+	args := []string{
 		"--host", "127.0.0.1",
 		"--port", strconv.Itoa(port),
 		"--data-dir", filepath.Join(dir, "data"),
 		"--api-token", token,
-		"--log-level", "warn")
+		"--log-level", "warn",
+	}
+	cmd := exec.Command(bin, append(args, extraArgs...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
@@ -152,7 +163,7 @@ func startServerOnce(ctx context.Context, bin, dir, token string) (*server, erro
 	}
 	logs := forwardLogs(stderr)
 
-	srv := &server{child: c, baseURL: "http://127.0.0.1:" + strconv.Itoa(port), token: token}
+	srv := &server{child: c, baseURL: "http://127.0.0.1:" + strconv.Itoa(port), token: token, bin: bin, dir: dir}
 	if err := waitReady(ctx, c, srv.baseURL+"/health"); err != nil {
 		c.stop()
 		return nil, fmt.Errorf("%w; its log:\n%s", err, logs.text())

@@ -207,13 +207,16 @@ The benchmark runs on one machine and sends traffic to loopback addresses only.
    - PUT stage resource, sequential: one connection sends ` + "`PUT /api/configuration-service/v1/project/bench-config/stage/dev/resource/uploads%2Ffile-N.yaml`" + ` for one of 1,000 files with new content, so nearly every upload is a git commit.
      Only 201 responses count.
    - GET service resource: ` + "`GET .../stage/dev/service/carts/resource/helm%2Fvalues.yaml?disableUpstreamSync=true`" + `, a 2 KB file, from all connections.
+5. The three query scenarios repeat a few thousand distinct queries on a store that nothing writes to while they run, so after the warm-up nearly every query is served from the server's query cache, as a client that polls the datastore is.
+   To show what a query costs when it reads the database, the program then restarts keptn-api with ` + "`--query-cache-size 0`" + ` on the same data and runs the three query scenarios again ("cache off").
+   Those rows are held to no floor.
 
 requests/s counts the successful requests that started within the measured time, divided by that time, so for the ingest it is acknowledged events per second.
 p50 and p99 are the nearest-rank percentiles of their latencies, measured in the client from sending the request to reading the whole body.
 Any other status and every transport error count as errors, in the warm-up too.
 "mean response" is the mean body size of the successful responses.
 A page of 20 events is several times larger than the ceiling's body, and that difference is part of the ratio.
-RSS is ` + "`VmRSS`" + ` of the server process after seeding and ` + "`VmHWM`" + ` (peak RSS) after the last scenario, both read from ` + "`/proc/PID/status`" + `.
+RSS is ` + "`VmRSS`" + ` of the server process after seeding and ` + "`VmHWM`" + ` (peak RSS) after the last scenario before the restart, both read from ` + "`/proc/PID/status`" + `.
 One MB is 10^6 bytes.
 
 The load generator runs on the same machine as the server it measures, so both compete for the same CPUs.
@@ -243,6 +246,8 @@ It exits with 1 when the build, a process start, the seeding or a check of the s
 
 - Each query: at least {{.MinQueryRatio}}× the ceiling's requests/s, and p99 at most {{.MaxQueryP99}}.
 - Ingest: at least {{.MinIngestRate}} acknowledged events/s.
+- Sequential resource uploads: at least {{.MinUploadRate}}/s.
+- GET of one resource: at least {{.MinResourceRatio}}× the ceiling's requests/s.
 - Server RSS after seeding: at most {{.MaxRSS}}.
 
 ## Latest run
@@ -279,6 +284,8 @@ func (r report) markdown() string {
 		"MinQueryRatio":      minQueryRatio,
 		"MaxQueryP99":        formatMillis(maxQueryP99),
 		"MinIngestRate":      minIngestRate,
+		"MinUploadRate":      minUploadRate,
+		"MinResourceRatio":   minResourceRatio,
 		"MaxRSS":             formatMegabytes(maxRSSAfterSeed),
 		"Date":               r.date.Format("2006-01-02 15:04 UTC"),
 		"Elapsed":            r.elapsed.Round(time.Second),
