@@ -70,10 +70,11 @@ func (b *lockedBuffer) String() string {
 var startedLine = regexp.MustCompile(`msg="keptn-api started" endpoint=(\S+)`)
 
 // startServer runs the binary on a free loopback port and waits until it
-// logs its endpoint.
+// logs its endpoint. The empty KEPTN_HOST would mean every interface, so the
+// host is set explicitly.
 func startServer(t *testing.T, args ...string) *serverProcess {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"--port", "0", "--log-level", "info"}, args...)...)
+	cmd := exec.Command(binary, append([]string{"--host", "127.0.0.1", "--port", "0", "--log-level", "info"}, args...)...)
 	cmd.Env = append(os.Environ(), "KEPTN_API_TOKEN=", "KEPTN_DATA_DIR=", "KEPTN_PORT=", "KEPTN_HOST=")
 	p := &serverProcess{cmd: cmd, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
 	cmd.Stdout = p.stdout
