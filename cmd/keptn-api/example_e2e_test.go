@@ -49,27 +49,21 @@ func TestQuickstartExample(t *testing.T) {
 		}
 	}
 
-	t.Run("shipyard stored", func(t *testing.T) {
-		want, err := os.ReadFile("../../examples/quickstart/shipyard.yaml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := resourceContent(t, p.endpoint+"/configuration-service/v1/project/sockshop/resource/shipyard.yaml", token)
-		if !bytes.Equal(got, want) {
-			t.Errorf("stored shipyard.yaml differs from the example's:\n%s", got)
-		}
-	})
-
-	t.Run("stage resource stored", func(t *testing.T) {
-		want, err := os.ReadFile("../../examples/quickstart/jmeter.conf.yaml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := resourceContent(t, p.endpoint+"/configuration-service/v1/project/sockshop/stage/hardening/resource/jmeter%2Fjmeter.conf.yaml", token)
-		if !bytes.Equal(got, want) {
-			t.Errorf("stored jmeter/jmeter.conf.yaml differs from the example's:\n%s", got)
-		}
-	})
+	config := p.endpoint + "/configuration-service/v1/project/sockshop"
+	for _, file := range []struct{ name, example, url string }{
+		{"shipyard.yaml", "shipyard.yaml", config + "/resource/shipyard.yaml"},
+		{"jmeter/jmeter.conf.yaml", "jmeter.conf.yaml", config + "/stage/hardening/resource/jmeter%2Fjmeter.conf.yaml"},
+	} {
+		t.Run(file.name+" stored", func(t *testing.T) {
+			want, err := os.ReadFile(filepath.Join("../../examples/quickstart", file.example))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := resourceContent(t, file.url, token); !bytes.Equal(got, want) {
+				t.Errorf("stored %s differs from the example's:\n%s", file.name, got)
+			}
+		})
+	}
 
 	t.Run("event stored", func(t *testing.T) {
 		m := regexp.MustCompile(`keptnContext (\S+)`).FindStringSubmatch(stdout)
