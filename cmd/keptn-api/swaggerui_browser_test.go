@@ -82,7 +82,11 @@ func TestSwaggerUIInBrowser(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("screenshots of the Swagger UI are in %s", artifacts)
+	if os.Getenv("KEPTN_TEST_ARTIFACTS") == "" {
+		t.Logf("screenshots of the Swagger UI are in %s, which is removed after the test; set KEPTN_TEST_ARTIFACTS to keep them", artifacts)
+	} else {
+		t.Logf("screenshots of the Swagger UI are in %s", artifacts)
+	}
 
 	metadata := tryCall{spec: "api", tag: "Metadata", operationID: "metadata", method: "GET", path: "/api/v1/metadata"}
 	postEvent := tryCall{spec: "api", tag: "Event", operationID: "postEvent", method: "POST", path: "/api/v1/event",
