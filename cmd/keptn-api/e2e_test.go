@@ -70,10 +70,11 @@ func (b *lockedBuffer) String() string {
 var startedLine = regexp.MustCompile(`msg="keptn-api started" endpoint=(\S+)`)
 
 // startServer runs the binary on a free loopback port and waits until it
-// logs its endpoint.
+// logs its endpoint. The environment's KEPTN_* settings are emptied, and the
+// server rejects an empty host, so the host is set explicitly.
 func startServer(t *testing.T, args ...string) *serverProcess {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"--port", "0", "--log-level", "info"}, args...)...)
+	cmd := exec.Command(binary, append([]string{"--host", "127.0.0.1", "--port", "0", "--log-level", "info"}, args...)...)
 	cmd.Env = append(os.Environ(), "KEPTN_API_TOKEN=", "KEPTN_DATA_DIR=", "KEPTN_PORT=", "KEPTN_HOST=")
 	p := &serverProcess{cmd: cmd, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
 	cmd.Stdout = p.stdout
@@ -363,7 +364,7 @@ func TestSecondServerOnDataDirFails(t *testing.T) {
 	dir := t.TempDir()
 	first := startServer(t, "--data-dir", dir, "--api-token", "first-token")
 
-	second := exec.Command(binary, "--port", "0", "--data-dir", dir, "--api-token", "second-token")
+	second := exec.Command(binary, "--host", "127.0.0.1", "--port", "0", "--data-dir", dir, "--api-token", "second-token")
 	second.Env = append(os.Environ(), "KEPTN_API_TOKEN=", "KEPTN_DATA_DIR=", "KEPTN_PORT=", "KEPTN_HOST=")
 	out, err := second.CombinedOutput()
 	if err == nil {
@@ -388,4 +389,16 @@ func TestSecondServerOnDataDirFails(t *testing.T) {
 		t.Fatalf("first server exited with %v", err)
 	}
 	startServer(t, "--data-dir", dir, "--api-token", "third-token")
+}
+
+func TestEmptyHostIsRejected(t *testing.T) {
+	cmd := exec.Command(binary, "--port", "0", "--data-dir", t.TempDir(), "--api-token", "token")
+	cmd.Env = append(os.Environ(), "KEPTN_HOST=")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the server started with an empty KEPTN_HOST:\n%s", out)
+	}
+	if !strings.Contains(string(out), `invalid --host ""`) {
+		t.Errorf("output does not name the empty host:\n%s", out)
+	}
 }

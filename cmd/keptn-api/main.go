@@ -65,6 +65,9 @@ func run(ctx context.Context, opts options, stdout io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	if opts.Host == "" {
+		return errors.New("invalid --host \"\": name an address, such as 127.0.0.1, or 0.0.0.0 to listen on every interface")
+	}
 	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
