@@ -31,6 +31,8 @@ const maxPasswordBytes = 72
 // Store reads and writes the credentials file. It is safe for concurrent use.
 type Store struct {
 	path string
+	// cost is the bcrypt cost of new hashes.
+	cost int
 	mu   sync.Mutex
 }
 
@@ -42,7 +44,7 @@ type stored struct {
 
 // NewStore returns the store of the credentials file in dataDir.
 func NewStore(dataDir string) *Store {
-	return &Store{path: filepath.Join(dataDir, fileName)}
+	return &Store{path: filepath.Join(dataDir, fileName), cost: bcrypt.DefaultCost}
 }
 
 // User returns the user name, or ErrNotConfigured.
@@ -83,7 +85,7 @@ func (s *Store) Set(user, password string) error {
 	case len(password) > maxPasswordBytes:
 		return &configsvc.InvalidError{Message: fmt.Sprintf("invalid password: it has %d bytes, the maximum is %d", len(password), maxPasswordBytes)}
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
 	if err != nil {
 		return fmt.Errorf("hash bridge password: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -61,12 +62,29 @@ func ParseShipyard(encoded string) ([]byte, Shipyard, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, Shipyard{}, invalid("invalid shipyard: it is empty")
 		}
-		return nil, Shipyard{}, invalid("invalid shipyard: %v", err)
+		return nil, Shipyard{}, invalid("invalid shipyard: %s", yamlErrorText(err))
 	}
 	if err := s.validate(); err != nil {
 		return nil, Shipyard{}, err
 	}
 	return raw, s, nil
+}
+
+// typeSuffix is the Go type that yaml.v3 names in an unknown-field error.
+var typeSuffix = regexp.MustCompile(` in type [A-Za-z0-9_.]+$`)
+
+// yamlErrorText returns the text of a YAML error without the Go types of this
+// package, which mean nothing to a client.
+func yamlErrorText(err error) string {
+	var typeErr *yaml.TypeError
+	if !errors.As(err, &typeErr) {
+		return err.Error()
+	}
+	lines := make([]string, len(typeErr.Errors))
+	for i, line := range typeErr.Errors {
+		lines[i] = typeSuffix.ReplaceAllString(line, "")
+	}
+	return strings.Join(lines, "; ")
 }
 
 func (s Shipyard) validate() error {
