@@ -9,7 +9,7 @@ import (
 )
 
 // GetConfigBridge returns the bridge user. The password is stored only as a
-// hash, so the answer carries an empty password.
+// hash, so the response carries an empty password.
 func (h *API) GetConfigBridge(params configuration.GetConfigBridgeParams, _ any) configuration.GetConfigBridgeResponder {
 	user, err := h.bridge.User()
 	if errors.Is(err, bridge.ErrNotConfigured) {

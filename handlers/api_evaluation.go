@@ -17,7 +17,7 @@ func (h *API) TriggerEvaluation(params evaluation.TriggerEvaluationParams, _ any
 
 	ec, err := h.flows.TriggerEvaluation(params.HTTPRequest.Context(), in)
 	if err != nil {
-		// Keptn 0.7 answered an unknown project, stage or service with a
+		// Keptn 0.7 rejected an unknown project, stage or service with a
 		// 400 and the configuration-service's message.
 		texts := errTexts{status: http.StatusBadRequest, project: "Project not found", stage: "Stage not found", service: "Service not found"}
 		return failAPI(h.log, params.HTTPRequest, texts.translate(err), evaluation.NewTriggerEvaluationDefault)

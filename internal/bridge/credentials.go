@@ -1,7 +1,7 @@
 // Package bridge keeps the credentials of the Keptn bridge, the web UI whose
 // basic authentication Keptn 0.7 configured through the api collection. They
-// live in one file of the data directory with mode 0600; the password is
-// stored only as a bcrypt hash and can never be read back.
+// live in one file of the data directory with mode 0600. The password is
+// stored only as a bcrypt hash, so it cannot be read back.
 package bridge
 
 import (
@@ -116,22 +116,21 @@ func writeFileAtomic(path string, content []byte) error {
 		return fmt.Errorf("write bridge credentials: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write bridge credentials: %w", err)
+
+	err = tmp.Chmod(0o600)
+	if err == nil {
+		_, err = tmp.Write(content)
 	}
-	if _, err := tmp.Write(content); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write bridge credentials: %w", err)
+	if err == nil {
+		err = tmp.Sync()
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write bridge credentials: %w", err)
+	if closeErr := tmp.Close(); err == nil {
+		err = closeErr
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write bridge credentials: %w", err)
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err != nil {
 		return fmt.Errorf("write bridge credentials: %w", err)
 	}
 	return nil

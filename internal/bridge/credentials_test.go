@@ -9,7 +9,7 @@ import (
 
 func TestStoreHashesPassword(t *testing.T) {
 	s := NewStore(t.TempDir())
-	// The lowest cost keeps the test fast; Check reads the cost from the hash.
+	// The lowest cost keeps the test fast. Check reads the cost from the hash.
 	s.cost = bcrypt.MinCost
 	if _, err := s.User(); !errors.Is(err, ErrNotConfigured) {
 		t.Fatalf("User before Set: %v, want ErrNotConfigured", err)

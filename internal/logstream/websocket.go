@@ -35,8 +35,8 @@ type TokenVerifier interface {
 // Handler serves GET /api/websocket. A request must carry a valid
 // eventContext token in the Token header, else it gets a 401 with an empty
 // body. With a Keptn-Ws-Channel-Id header the connection is a listener of
-// that keptnContext; without one it is a producer whose text messages are
-// JSON objects routed by their shkeptncontext member.
+// that keptnContext. Without one it is a producer, whose text messages are
+// JSON objects that go to the listeners of their shkeptncontext.
 func (h *Hub) Handler(tokens TokenVerifier) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := tokens.Verify(r.Header.Get(headerToken)); err != nil {
@@ -50,7 +50,7 @@ func (h *Hub) Handler(tokens TokenVerifier) http.Handler {
 		}
 		conn, err := websocket.Accept(w, r, nil)
 		if err != nil {
-			// Accept has answered the request already.
+			// Accept has written the error response already.
 			h.log.Debug("log websocket upgrade failed", "request_id", httpx.RequestID(r.Context()), "error", err)
 			return
 		}
@@ -80,8 +80,8 @@ func isUpgrade(r *http.Request) bool {
 // waits, and closes the connection after the terminating message.
 func (h *Hub) listen(ctx context.Context, conn *websocket.Conn, keptnContext string) {
 	defer conn.CloseNow()
-	// A listener only reads control frames: CloseRead answers pings and
-	// ends ctx when the client closes.
+	// A listener sends only control frames. CloseRead handles them (pongs,
+	// the close handshake) and cancels ctx when the client closes.
 	ctx = conn.CloseRead(ctx)
 	l := h.subscribe(keptnContext)
 	defer h.unsubscribe(keptnContext, l)

@@ -152,7 +152,7 @@ func TestWebsocketProducerAndListener(t *testing.T) {
 	}
 
 	// The server pings a waiting listener every 2.7 seconds. The client
-	// answers pings only while it reads, so the read runs meanwhile.
+	// handles pings only inside Read, so a read runs while the test waits.
 	received := make(chan logMessage, 1)
 	go func() {
 		_, raw, err := listener.Read(ctx)

@@ -10,16 +10,9 @@ import (
 	"testing"
 )
 
-// workflowCase is a request to the api collection and the error it must
-// get. A message ending in "..." is checked as a prefix.
-type workflowCase struct {
-	name, method, path, body string
-	status                   int
-	code                     int64
-	message                  string
-}
-
-func runWorkflowCases(t *testing.T, s *configServer, cases []workflowCase) {
+// runWorkflowCases sends error cases to the api collection. A case with
+// code 0 expects the status as the body code.
+func runWorkflowCases(t *testing.T, s *configServer, cases []errorCase) {
 	t.Helper()
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,7 +39,7 @@ func TestWorkflowProjectErrors(t *testing.T) {
 	s := startConfigServer(t)
 	errorsProject(t, s)
 
-	runWorkflowCases(t, s, []workflowCase{
+	runWorkflowCases(t, s, []errorCase{
 		{"shipyard not base64", http.MethodPost, "/project", `{"name":"p1","shipyard":"%%%"}`,
 			http.StatusBadRequest, 0, `invalid shipyard: it is not standard base64 with "=" padding (RFC 4648)...`},
 		{"shipyard not YAML", http.MethodPost, "/project", projectBody(t, "p1", "stages: ["),
@@ -100,7 +93,7 @@ func TestWorkflowServiceErrors(t *testing.T) {
 	s := startConfigServer(t)
 	errorsProject(t, s)
 
-	runWorkflowCases(t, s, []workflowCase{
+	runWorkflowCases(t, s, []errorCase{
 		{"unknown project", http.MethodPost, "/project/nope/service", `{"serviceName":"orders"}`,
 			http.StatusNotFound, 0, `project "nope" not found`},
 		{"name invalid", http.MethodPost, "/project/errs/service", `{"serviceName":"Orders"}`,
@@ -143,7 +136,7 @@ func TestWorkflowEvaluationErrors(t *testing.T) {
 	errorsProject(t, s)
 	const path = "/project/errs/stage/dev/service/carts/evaluation"
 
-	runWorkflowCases(t, s, []workflowCase{
+	runWorkflowCases(t, s, []errorCase{
 		{"unknown project", http.MethodPost, "/project/nope/stage/dev/service/carts/evaluation", `{}`,
 			http.StatusBadRequest, 0, "Project not found"},
 		{"unknown stage", http.MethodPost, "/project/errs/stage/qa/service/carts/evaluation", `{}`,
@@ -181,7 +174,7 @@ func TestWorkflowBridgeCredentials(t *testing.T) {
 	s := startConfigServer(t)
 	const password = "s3cret-bridge-password"
 
-	runWorkflowCases(t, s, []workflowCase{
+	runWorkflowCases(t, s, []errorCase{
 		{"read before set", http.MethodGet, "/config/bridge", "",
 			http.StatusNotFound, 0, "bridge credentials are not configured; set them with POST /v1/config/bridge"},
 		{"empty user", http.MethodPost, "/config/bridge", `{"user":"","password":"x"}`,

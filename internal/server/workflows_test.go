@@ -204,7 +204,8 @@ func TestWorkflowSockshop(t *testing.T) {
 	checkMessage(t, s.send(t, http.MethodDelete, apiBase+"/project/sockshop", ""), http.StatusNotFound, http.StatusNotFound, `project "sockshop" not found`)
 }
 
-// decodeApprovals decodes the open approvals of a service; null is none.
+// decodeApprovals decodes the open approvals of a service. A null or
+// missing member gives an empty list.
 func decodeApprovals(t *testing.T, svc expandedService) []approvalBody {
 	t.Helper()
 	var list []approvalBody
@@ -224,4 +225,21 @@ func sortedTypes(examples map[string]example, names ...string) []string {
 	}
 	slices.Sort(types)
 	return types
+}
+
+// TestWorkflowProjectWithoutShipyard works on a project that the
+// configuration-service collection created, which has no shipyard.yaml.
+func TestWorkflowProjectWithoutShipyard(t *testing.T) {
+	t.Parallel()
+	s := startConfigServer(t)
+	s.createProject(t, "bare")
+	s.postEvent(t, []byte(`{"type":"sh.keptn.event.configuration.change","source":"ci","data":{"project":"bare"}}`))
+
+	r := s.send(t, http.MethodPost, apiBase+"/project/bare/service", `{"serviceName":"carts"}`)
+	checkMessage(t, r, http.StatusBadRequest, http.StatusBadRequest, `project "bare" has no stage; create a stage before the service`)
+
+	s.expect(t, http.StatusNoContent, http.MethodPost, "/project/bare/stage", `{"stageName":"dev"}`)
+	s.expectContext(t, http.MethodPost, "/project/bare/service", `{"serviceName":"carts"}`)
+	s.expectContext(t, http.MethodDelete, "/project/bare", "")
+	checkNoProject(t, s, "bare")
 }

@@ -78,9 +78,10 @@ func (w *Workflows) TriggerEvaluation(ctx context.Context, in EvaluationInput) (
 }
 
 // EvaluationWindow returns the UTC time window of an evaluation under the
-// rules of Keptn 0.7: without any value the last 5 minutes before now; with
-// start and timeframe, or start and end, the window they give; with only a
-// timeframe, that long before now. The window must be at least a minute long.
+// rules of Keptn 0.7. Without any value it is the 5 minutes before now, and
+// with only a timeframe it is that long before now. Start and timeframe, or
+// start and end, give the window directly. The window must be at least a
+// minute long.
 func EvaluationWindow(startText, endText, timeframe string, now time.Time) (start, end time.Time, err error) {
 	switch {
 	case startText != "" && endText == "" && timeframe == "":

@@ -157,8 +157,8 @@ func (w *Workflows) createServiceInStage(ctx context.Context, r *run, in CreateS
 	return nil
 }
 
-// chartURI is where Keptn 0.7 stored a service's chart, relative to the
-// service directory.
+// chartURI returns the path where Keptn 0.7 stored a service's chart,
+// relative to the service directory.
 func chartURI(service string) string {
 	return "helm/" + service + ".tgz"
 }

@@ -30,8 +30,8 @@ type ShipyardStage struct {
 	RemediationStrategy string            `yaml:"remediation_strategy"`
 }
 
-// ApprovalStrategy says how a promotion into the stage is approved for each
-// evaluation result.
+// ApprovalStrategy is the kind of approval, automatic or manual, that a
+// promotion into the stage needs for each evaluation result.
 type ApprovalStrategy struct {
 	Pass    string `yaml:"pass"`
 	Warning string `yaml:"warning"`
