@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/keptn-api/keptn-api/internal/configsvc"
@@ -27,6 +28,17 @@ type projectCreateData struct {
 	Shipyard     string `json:"shipyard"`
 	GitUser      string `json:"gitUser,omitempty"`
 	GitRemoteURL string `json:"gitRemoteURL,omitempty"`
+}
+
+// publicURL returns a remote URL without the user and password it may carry,
+// so that no secret reaches a stored event or a log message.
+func publicURL(remote string) string {
+	u, err := url.Parse(remote)
+	if err != nil || u.User == nil {
+		return remote
+	}
+	u.User = nil
+	return u.String()
 }
 
 // projectData is the data of a project.delete event.
@@ -64,7 +76,7 @@ func (w *Workflows) CreateProject(ctx context.Context, in CreateProjectInput) (k
 		return keptn.EventContext{}, r.finish(err, "")
 	}
 	if upstream != nil {
-		r.step("Project %s mirrors the git upstream %s", in.Name, in.GitRemoteURL)
+		r.step("Project %s mirrors the git upstream %s", in.Name, publicURL(in.GitRemoteURL))
 	}
 	for _, stage := range shipyard.StageNames() {
 		r.step("Stage %s created", stage)
@@ -88,7 +100,7 @@ func (w *Workflows) finishProject(ctx context.Context, r *run, in CreateProjectI
 	}
 	r.step("Shipyard file shipyard.yaml added to project %s", in.Name)
 
-	data := projectCreateData{Project: in.Name, Shipyard: in.Shipyard, GitUser: in.GitUser, GitRemoteURL: in.GitRemoteURL}
+	data := projectCreateData{Project: in.Name, Shipyard: in.Shipyard, GitUser: in.GitUser, GitRemoteURL: publicURL(in.GitRemoteURL)}
 	if err := r.emit(ctx, TypeProjectCreate, data); err != nil {
 		return err
 	}
