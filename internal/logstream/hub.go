@@ -32,6 +32,9 @@ type Hub struct {
 	mu        sync.Mutex
 	channels  map[string]*channel
 	lastSweep time.Time
+	// dropped counts the channels dropped since lastDropLog.
+	dropped     int
+	lastDropLog time.Time
 }
 
 // channel is the message history of one keptnContext.
@@ -166,9 +169,17 @@ func (h *Hub) dropOldest() {
 			oldestID, oldest = id, c
 		}
 	}
-	if oldest != nil {
-		delete(h.channels, oldestID)
-		h.log.Warn("dropped the log messages of a keptnContext: too many keptnContexts have messages", "keptn_context", oldestID, "max", maxChannels)
+	if oldest == nil {
+		return
+	}
+	delete(h.channels, oldestID)
+	h.dropped++
+	// One record per sweepInterval, with the count, keeps a flood of new
+	// keptnContexts from flooding the log too.
+	if now := h.now(); now.Sub(h.lastDropLog) >= sweepInterval {
+		h.lastDropLog = now
+		h.log.Warn("dropped the log messages of keptnContexts: too many keptnContexts have messages", "last_keptn_context", oldestID, "dropped", h.dropped, "max", maxChannels)
+		h.dropped = 0
 	}
 }
 
