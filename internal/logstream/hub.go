@@ -13,10 +13,10 @@ import (
 	"time"
 )
 
-// Limits of the kept messages. They bound the memory that producers can
-// claim: a channel keeps its newest maxChannelMessages messages and is
-// dropped channelTTL after its last message unless a listener is connected,
-// and at most maxChannels channels exist at a time.
+// Limits of the kept messages, which bound the memory that producers can
+// claim. A channel keeps its newest maxChannelMessages messages. Without a
+// listener it is dropped channelTTL after its last message, and at most
+// maxChannels channels exist at a time.
 const (
 	maxChannelMessages = 1000
 	channelTTL         = 15 * time.Minute
