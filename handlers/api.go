@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -9,9 +10,11 @@ import (
 
 	"github.com/go-openapi/runtime/middleware"
 
+	"github.com/keptn-api/keptn-api/internal/bridge"
 	"github.com/keptn-api/keptn-api/internal/eventbus"
 	"github.com/keptn-api/keptn-api/internal/httpx"
 	"github.com/keptn-api/keptn-api/internal/keptn"
+	"github.com/keptn-api/keptn-api/internal/workflow"
 	models "github.com/keptn-api/keptn-api/models/api"
 	restapi "github.com/keptn-api/keptn-api/restapi/api"
 	"github.com/keptn-api/keptn-api/restapi/api/operations"
@@ -28,6 +31,8 @@ import (
 // API implements the api collection.
 type API struct {
 	bus     *eventbus.Bus
+	flows   *workflow.Workflows
+	bridge  *bridge.Store
 	events  store.Events
 	signer  *keptn.TokenSigner
 	log     *slog.Logger
@@ -41,9 +46,19 @@ func NewAPI(bus *eventbus.Bus, events store.Events, signer *keptn.TokenSigner, v
 	return &API{bus: bus, events: events, signer: signer, version: version, log: log, now: time.Now}
 }
 
+// WithWorkflows sets what the project, service, evaluation and bridge
+// operations run on, and returns h.
+func (h *API) WithWorkflows(flows *workflow.Workflows, bridge *bridge.Store) *API {
+	h.flows, h.bridge = flows, bridge
+	return h
+}
+
 // Handler returns the collection's router, with paths relative to its base
 // path's parent (/v1/event, not /api/v1/event).
 func (h *API) Handler(tokenAuth *httpx.TokenAuth) (http.Handler, error) {
+	if h.flows == nil || h.bridge == nil {
+		return nil, errors.New("api handlers: the workflows and the bridge credentials are required; call WithWorkflows")
+	}
 	doc, err := loadSpec("api", restapi.SwaggerJSON)
 	if err != nil {
 		return nil, err
@@ -179,45 +194,13 @@ func failAPI[R interface{ WithPayload(*models.Error) R }](log *slog.Logger, r *h
 }
 
 // assignWorkflows assigns the project, service, evaluation and bridge
-// operations, which this server does not implement yet: each answers 501 with
-// the error shape.
+// operations.
 func (h *API) assignWorkflows(api *operations.APIAPI) {
-	api.ProjectPostProjectHandler = project.PostProjectHandlerFunc(
-		func(p project.PostProjectParams, _ any) project.PostProjectResponder {
-			return project.NewPostProjectDefault(http.StatusNotImplemented).WithPayload(apiNotImplemented("project.PostProject"))
-		})
-	api.ProjectDeleteProjectProjectNameHandler = project.DeleteProjectProjectNameHandlerFunc(
-		func(p project.DeleteProjectProjectNameParams, _ any) project.DeleteProjectProjectNameResponder {
-			return project.NewDeleteProjectProjectNameDefault(http.StatusNotImplemented).WithPayload(apiNotImplemented("project.DeleteProjectProjectName"))
-		})
-	api.ServicePostProjectProjectNameServiceHandler = service.PostProjectProjectNameServiceHandlerFunc(
-		func(p service.PostProjectProjectNameServiceParams, _ any) service.PostProjectProjectNameServiceResponder {
-			return service.NewPostProjectProjectNameServiceDefault(http.StatusNotImplemented).WithPayload(apiNotImplemented("service.PostProjectProjectNameService"))
-		})
-	api.ServiceDeleteProjectProjectNameServiceServiceNameHandler = service.DeleteProjectProjectNameServiceServiceNameHandlerFunc(
-		func(p service.DeleteProjectProjectNameServiceServiceNameParams, _ any) service.DeleteProjectProjectNameServiceServiceNameResponder {
-			return service.NewDeleteProjectProjectNameServiceServiceNameDefault(http.StatusNotImplemented).WithPayload(apiNotImplemented("service.DeleteProjectProjectNameServiceServiceName"))
-		})
-	api.EvaluationTriggerEvaluationHandler = evaluation.TriggerEvaluationHandlerFunc(
-		func(p evaluation.TriggerEvaluationParams, _ any) evaluation.TriggerEvaluationResponder {
-			return evaluation.NewTriggerEvaluationDefault(http.StatusNotImplemented).WithPayload(apiNotImplemented("evaluation.TriggerEvaluation"))
-		})
-	api.ConfigurationGetConfigBridgeHandler = configuration.GetConfigBridgeHandlerFunc(
-		func(p configuration.GetConfigBridgeParams, _ any) configuration.GetConfigBridgeResponder {
-			return configuration.NewGetConfigBridgeDefault(http.StatusNotImplemented).WithPayload(apiNotImplemented("configuration.GetConfigBridge"))
-		})
-	api.ConfigurationPostConfigBridgeHandler = configuration.PostConfigBridgeHandlerFunc(
-		func(p configuration.PostConfigBridgeParams, _ any) configuration.PostConfigBridgeResponder {
-			return configuration.NewPostConfigBridgeDefault(http.StatusNotImplemented).WithPayload(apiNotImplemented("configuration.PostConfigBridge"))
-		})
-}
-
-func apiNotImplemented(operation string) *models.Error {
-	message := notImplementedMessage(operation)
-	return &models.Error{Code: http.StatusNotImplemented, Message: &message}
-}
-
-// notImplementedMessage is the text of Keptn's own 501 answers.
-func notImplementedMessage(operation string) string {
-	return "operation " + operation + " has not yet been implemented"
+	api.ProjectPostProjectHandler = project.PostProjectHandlerFunc(h.PostProject)
+	api.ProjectDeleteProjectProjectNameHandler = project.DeleteProjectProjectNameHandlerFunc(h.DeleteProject)
+	api.ServicePostProjectProjectNameServiceHandler = service.PostProjectProjectNameServiceHandlerFunc(h.PostService)
+	api.ServiceDeleteProjectProjectNameServiceServiceNameHandler = service.DeleteProjectProjectNameServiceServiceNameHandlerFunc(h.DeleteService)
+	api.EvaluationTriggerEvaluationHandler = evaluation.TriggerEvaluationHandlerFunc(h.TriggerEvaluation)
+	api.ConfigurationGetConfigBridgeHandler = configuration.GetConfigBridgeHandlerFunc(h.GetConfigBridge)
+	api.ConfigurationPostConfigBridgeHandler = configuration.PostConfigBridgeHandlerFunc(h.PostConfigBridge)
 }

@@ -30,7 +30,7 @@ import (
 type options struct {
 	Host            string        `long:"host" env:"KEPTN_HOST" default:"127.0.0.1" description:"address to listen on"`
 	Port            int           `long:"port" env:"KEPTN_PORT" default:"8080" description:"TCP port to listen on (0 picks a free one)"`
-	DataDir         string        `long:"data-dir" env:"KEPTN_DATA_DIR" default:"keptn-data" description:"directory of the event database and the generated API token"`
+	DataDir         string        `long:"data-dir" env:"KEPTN_DATA_DIR" default:"keptn-data" description:"directory of the event database, the git repositories, the bridge credentials and the generated API token"`
 	APIToken        string        `long:"api-token" env:"KEPTN_API_TOKEN" description:"API token clients send in the x-token header; without it, one is generated once and kept in the data directory"`
 	LogLevel        string        `long:"log-level" env:"KEPTN_LOG_LEVEL" default:"info" choice:"debug" choice:"info" choice:"warn" choice:"error" description:"minimum level of log records"`
 	MaxBodySize     int64         `long:"max-body-size" env:"KEPTN_MAX_BODY_SIZE" default:"67108864" description:"maximum request body in bytes; larger bodies get a 413"`
@@ -114,6 +114,7 @@ func run(ctx context.Context, opts options, stdout io.Writer) error {
 		Events:       events,
 		Projects:     events,
 		Repositories: repos,
+		DataDir:      opts.DataDir,
 		Log:          log,
 	})
 	if err != nil {

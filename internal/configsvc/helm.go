@@ -161,3 +161,14 @@ func writeParents(writeDir func(string) error, top, full string) error {
 	}
 	return nil
 }
+
+// CheckChart checks that a chart archive uploaded at the service-level path
+// uri unpacks under the chart rules, without writing anything.
+func CheckChart(uri string, archive []byte) error {
+	rel, err := CleanResourceURI(uri)
+	if err != nil {
+		return err
+	}
+	_, err = unpackChart(chartDir(rel), archive)
+	return err
+}

@@ -2,6 +2,7 @@ package configsvc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/keptn-api/keptn-api/store"
@@ -29,8 +30,9 @@ func CheckUpstream(user, token, remoteURI string) (*store.Upstream, error) {
 }
 
 // CreateProject creates the repository with metadata.yaml and the given
-// files, one branch per stage in order, and the view entry. Any failure
-// removes what was created, so a retry can succeed.
+// files, one branch per stage in order, and the view entry. A stage branch
+// that the upstream has already is kept as it is. Any failure removes what
+// was created locally, so a retry can succeed.
 func (s *Service) CreateProject(ctx context.Context, in CreateProjectInput) error {
 	defer s.locks.lock(in.Name)()
 
@@ -52,7 +54,14 @@ func (s *Service) CreateProject(ctx context.Context, in CreateProjectInput) erro
 		return err
 	}
 	for _, stage := range in.Stages {
-		if _, err := s.repos.CreateBranch(ctx, in.Name, stage); err != nil {
+		_, err := s.repos.CreateBranch(ctx, in.Name, stage)
+		if in.Upstream != nil && errors.Is(err, store.ErrAlreadyExists) {
+			// The cloned upstream has the branch already: pushed by an
+			// earlier attempt that failed later, or prepared by its owner.
+			// The stage takes it over, as pulls let the upstream win.
+			continue
+		}
+		if err != nil {
 			s.rollback(ctx, "create project", func(ctx context.Context) error { return s.repos.DeleteRepository(ctx, in.Name) })
 			return err
 		}

@@ -78,6 +78,7 @@ func newServer(dir string, maxBodyBytes int64, log *slog.Logger) (s *testServer,
 		Events:       events,
 		Projects:     events,
 		Repositories: repos,
+		DataDir:      dir,
 		Log:          log,
 	})
 	if err != nil {

@@ -33,7 +33,7 @@ func benchRouter(b *testing.B, contexts, perContext int) http.Handler {
 	b.Cleanup(func() { repos.Close() })
 	router, _, err := server.New(server.Config{
 		APIToken: testToken, MaxBodyBytes: 1 << 20, Log: slog.New(slog.DiscardHandler),
-		Events: events, Projects: events, Repositories: repos,
+		Events: events, Projects: events, Repositories: repos, DataDir: b.TempDir(),
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -11,11 +11,14 @@ import (
 	"strings"
 
 	"github.com/keptn-api/keptn-api/handlers"
+	"github.com/keptn-api/keptn-api/internal/bridge"
 	"github.com/keptn-api/keptn-api/internal/configsvc"
 	"github.com/keptn-api/keptn-api/internal/eventbus"
 	"github.com/keptn-api/keptn-api/internal/httpx"
 	"github.com/keptn-api/keptn-api/internal/keptn"
+	"github.com/keptn-api/keptn-api/internal/logstream"
 	"github.com/keptn-api/keptn-api/internal/swaggerui"
+	"github.com/keptn-api/keptn-api/internal/workflow"
 	"github.com/keptn-api/keptn-api/store"
 	"github.com/keptn-api/keptn-api/swagger"
 )
@@ -42,7 +45,9 @@ type Config struct {
 	// repositories of the configuration-service collection.
 	Projects     store.Projects
 	Repositories store.Repositories
-	Log          *slog.Logger
+	// DataDir is the directory of the bridge credentials file.
+	DataDir string
+	Log     *slog.Logger
 }
 
 // New returns the composite router and the event bus that every accepted
@@ -58,12 +63,19 @@ func New(cfg Config) (http.Handler, *eventbus.Bus, error) {
 	if cfg.Events == nil || cfg.Projects == nil || cfg.Repositories == nil {
 		return nil, nil, fmt.Errorf("server config: the events, projects and repositories stores are required")
 	}
+	if cfg.DataDir == "" {
+		return nil, nil, fmt.Errorf("server config: the data directory is required")
+	}
 	auth := httpx.NewTokenAuth(cfg.APIToken)
 	bus := eventbus.New(cfg.Events, cfg.Log)
 	configuration := configsvc.New(cfg.Repositories, cfg.Projects, cfg.Log)
 	bus.Subscribe(configuration.Subscriber())
 
-	apiHandler, err := handlers.NewAPI(bus, cfg.Events, signer, KeptnVersion, cfg.Log).Handler(auth)
+	logs := logstream.NewHub(cfg.Log)
+	flows := workflow.New(configuration, bus, logs, signer, cfg.Log)
+	apiHandler, err := handlers.NewAPI(bus, cfg.Events, signer, KeptnVersion, cfg.Log).
+		WithWorkflows(flows, bridge.NewStore(cfg.DataDir)).
+		Handler(auth)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -101,6 +113,9 @@ func New(cfg Config) (http.Handler, *eventbus.Bus, error) {
 
 	mux.Handle(configurationPrefix+"/", auth.Wrap(stripPrefix(configurationPrefix, configurationHandler)))
 	mux.Handle(datastorePrefix+"/", auth.Wrap(stripPrefix(datastorePrefix, datastoreHandler)))
+	// The log websocket checks the eventContext token instead of x-token,
+	// as in Keptn 0.7.
+	mux.Handle("GET "+apiPrefix+"/websocket", logs.Handler(signer))
 	mux.Handle(apiPrefix+"/v1/auth", auth.Wrap(asAuthCall(stripPrefix(apiPrefix, apiHandler))))
 	mux.Handle(apiPrefix+"/", auth.Wrap(stripPrefix(apiPrefix, apiHandler)))
 

@@ -27,8 +27,9 @@ func TestNewWiresAllOperations(t *testing.T) {
 	}
 	defer repos.Close()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dataDir := t.TempDir()
 
-	router, bus, err := server.New(server.Config{APIToken: testToken, MaxBodyBytes: 1024, Events: events, Projects: events, Repositories: repos, Log: log})
+	router, bus, err := server.New(server.Config{APIToken: testToken, MaxBodyBytes: 1024, Events: events, Projects: events, Repositories: repos, DataDir: dataDir, Log: log})
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
@@ -43,10 +44,11 @@ func TestNewWiresAllOperations(t *testing.T) {
 		name string
 		cfg  server.Config
 	}{
-		{"empty token", server.Config{APIToken: "", MaxBodyBytes: 1024, Events: events, Projects: events, Repositories: repos, Log: log}},
-		{"zero body limit", server.Config{APIToken: testToken, MaxBodyBytes: 0, Events: events, Projects: events, Repositories: repos, Log: log}},
-		{"negative body limit", server.Config{APIToken: testToken, MaxBodyBytes: -1, Events: events, Projects: events, Repositories: repos, Log: log}},
-		{"no repositories", server.Config{APIToken: testToken, MaxBodyBytes: 1024, Events: events, Projects: events, Log: log}},
+		{"empty token", server.Config{APIToken: "", MaxBodyBytes: 1024, Events: events, Projects: events, Repositories: repos, DataDir: dataDir, Log: log}},
+		{"zero body limit", server.Config{APIToken: testToken, MaxBodyBytes: 0, Events: events, Projects: events, Repositories: repos, DataDir: dataDir, Log: log}},
+		{"negative body limit", server.Config{APIToken: testToken, MaxBodyBytes: -1, Events: events, Projects: events, Repositories: repos, DataDir: dataDir, Log: log}},
+		{"no repositories", server.Config{APIToken: testToken, MaxBodyBytes: 1024, Events: events, Projects: events, DataDir: dataDir, Log: log}},
+		{"no data directory", server.Config{APIToken: testToken, MaxBodyBytes: 1024, Events: events, Projects: events, Repositories: repos, Log: log}},
 	}
 	for _, tt := range invalid {
 		t.Run(tt.name, func(t *testing.T) {
@@ -466,27 +468,6 @@ func TestRequestID(t *testing.T) {
 			t.Errorf("X-Request-Id = %q, want a generated id", got)
 		}
 	})
-}
-
-func TestNotImplemented(t *testing.T) {
-	t.Parallel()
-
-	s := sharedServer(t)
-
-	tests := []struct {
-		name, method, path, body, operation string
-	}{
-		{"api project delete", http.MethodDelete, "/api/v1/project/sockshop", "", "project.DeleteProjectProjectName"},
-		{"api project create", http.MethodPost, "/api/v1/project", `{"name":"sockshop","shipyard":"c3RhZ2VzOiBbXQo="}`, "project.PostProject"},
-		{"api bridge config", http.MethodGet, "/api/v1/config/bridge", "", "configuration.GetConfigBridge"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := s.send(t, tt.method, tt.path, tt.body)
-			checkError(t, r, http.StatusNotImplemented, http.StatusNotImplemented,
-				"operation "+tt.operation+" has not yet been implemented")
-		})
-	}
 }
 
 func TestMetadata(t *testing.T) {

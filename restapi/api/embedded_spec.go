@@ -60,7 +60,7 @@ func init() {
         "operationId": "getConfigBridge",
         "responses": {
           "200": {
-            "description": "The bridge user.",
+            "description": "The bridge user. The password is stored as a hash only, so it is returned empty.",
             "schema": {
               "$ref": "#/definitions/configureBridge"
             }
@@ -235,6 +235,7 @@ func init() {
     },
     "/project": {
       "post": {
+        "description": "Creates the project, one stage per shipyard stage in order and the shipyard.yaml resource, cloning the git upstream when one is given. The creation is complete when the response arrives; a failure leaves nothing behind. The log websocket of the returned keptnContext carries one line per step.",
         "tags": [
           "Project"
         ],
@@ -252,7 +253,7 @@ func init() {
         ],
         "responses": {
           "200": {
-            "description": "The project creation was started.",
+            "description": "The project was created.",
             "schema": {
               "$ref": "#/definitions/eventContext"
             }
@@ -280,6 +281,7 @@ func init() {
     },
     "/project/{projectName}": {
       "delete": {
+        "description": "Deletes the project's repository, its stages and services and every stored event of it. A git upstream is left as it is.",
         "tags": [
           "Project"
         ],
@@ -287,7 +289,7 @@ func init() {
         "operationId": "deleteProjectProjectName",
         "responses": {
           "200": {
-            "description": "The project deletion was started.",
+            "description": "The project was deleted.",
             "schema": {
               "$ref": "#/definitions/eventContext"
             }
@@ -314,6 +316,7 @@ func init() {
     },
     "/project/{projectName}/service": {
       "post": {
+        "description": "Creates the service in every stage. A helmChart is stored in each stage as helm/\u003cserviceName\u003e.tgz, which the configuration-service unpacks into the chart directory. Each deploymentStrategies value is \"direct\" or \"duplicate\" and its key a stage of the project.",
         "tags": [
           "Service"
         ],
@@ -331,7 +334,7 @@ func init() {
         ],
         "responses": {
           "200": {
-            "description": "The service creation was started.",
+            "description": "The service was created in every stage.",
             "schema": {
               "$ref": "#/definitions/eventContext"
             }
@@ -374,7 +377,7 @@ func init() {
         "operationId": "deleteProjectProjectNameServiceServiceName",
         "responses": {
           "200": {
-            "description": "The service deletion was started.",
+            "description": "The service was deleted from every stage.",
             "schema": {
               "$ref": "#/definitions/eventContext"
             }
@@ -421,7 +424,7 @@ func init() {
         ],
         "responses": {
           "200": {
-            "description": "The evaluation was started.",
+            "description": "The start-evaluation event was stored.",
             "schema": {
               "$ref": "#/definitions/eventContext"
             }
@@ -820,7 +823,7 @@ func init() {
         "operationId": "getConfigBridge",
         "responses": {
           "200": {
-            "description": "The bridge user.",
+            "description": "The bridge user. The password is stored as a hash only, so it is returned empty.",
             "schema": {
               "$ref": "#/definitions/configureBridge"
             }
@@ -1055,6 +1058,7 @@ func init() {
     },
     "/project": {
       "post": {
+        "description": "Creates the project, one stage per shipyard stage in order and the shipyard.yaml resource, cloning the git upstream when one is given. The creation is complete when the response arrives; a failure leaves nothing behind. The log websocket of the returned keptnContext carries one line per step.",
         "tags": [
           "Project"
         ],
@@ -1072,7 +1076,7 @@ func init() {
         ],
         "responses": {
           "200": {
-            "description": "The project creation was started.",
+            "description": "The project was created.",
             "schema": {
               "$ref": "#/definitions/eventContext"
             }
@@ -1118,6 +1122,7 @@ func init() {
     },
     "/project/{projectName}": {
       "delete": {
+        "description": "Deletes the project's repository, its stages and services and every stored event of it. A git upstream is left as it is.",
         "tags": [
           "Project"
         ],
@@ -1125,7 +1130,7 @@ func init() {
         "operationId": "deleteProjectProjectName",
         "responses": {
           "200": {
-            "description": "The project deletion was started.",
+            "description": "The project was deleted.",
             "schema": {
               "$ref": "#/definitions/eventContext"
             }
@@ -1168,6 +1173,7 @@ func init() {
     },
     "/project/{projectName}/service": {
       "post": {
+        "description": "Creates the service in every stage. A helmChart is stored in each stage as helm/\u003cserviceName\u003e.tgz, which the configuration-service unpacks into the chart directory. Each deploymentStrategies value is \"direct\" or \"duplicate\" and its key a stage of the project.",
         "tags": [
           "Service"
         ],
@@ -1185,7 +1191,7 @@ func init() {
         ],
         "responses": {
           "200": {
-            "description": "The service creation was started.",
+            "description": "The service was created in every stage.",
             "schema": {
               "$ref": "#/definitions/eventContext"
             }
@@ -1253,7 +1259,7 @@ func init() {
         "operationId": "deleteProjectProjectNameServiceServiceName",
         "responses": {
           "200": {
-            "description": "The service deletion was started.",
+            "description": "The service was deleted from every stage.",
             "schema": {
               "$ref": "#/definitions/eventContext"
             }
@@ -1320,7 +1326,7 @@ func init() {
         ],
         "responses": {
           "200": {
-            "description": "The evaluation was started.",
+            "description": "The start-evaluation event was stored.",
             "schema": {
               "$ref": "#/definitions/eventContext"
             }

@@ -58,7 +58,7 @@ func NewGetConfigBridgeOK() *GetConfigBridgeOK {
 
 // GetConfigBridgeOK describes a response with status code 200, with default header values.
 //
-// The bridge user.
+// The bridge user. The password is stored as a hash only, so it is returned empty.
 type GetConfigBridgeOK struct {
 	Payload *api.ConfigureBridge
 }

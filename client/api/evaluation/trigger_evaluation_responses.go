@@ -70,7 +70,7 @@ func NewTriggerEvaluationOK() *TriggerEvaluationOK {
 
 // TriggerEvaluationOK describes a response with status code 200, with default header values.
 //
-// The evaluation was started.
+// The start-evaluation event was stored.
 type TriggerEvaluationOK struct {
 	Payload *api.EventContext
 }

@@ -64,7 +64,7 @@ func NewDeleteProjectProjectNameOK() *DeleteProjectProjectNameOK {
 
 // DeleteProjectProjectNameOK describes a response with status code 200, with default header values.
 //
-// The project deletion was started.
+// The project was deleted.
 type DeleteProjectProjectNameOK struct {
 	Payload *api.EventContext
 }

@@ -76,7 +76,7 @@ func NewPostProjectOK() *PostProjectOK {
 
 // PostProjectOK describes a response with status code 200, with default header values.
 //
-// The project creation was started.
+// The project was created.
 type PostProjectOK struct {
 	Payload *api.EventContext
 }

@@ -96,6 +96,8 @@ type ClientService interface {
 
 // DeleteProjectProjectName deletes a project.
 //
+// Deletes the project's repository, its stages and services and every stored event of it. A git upstream is left as it is..
+//
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
 //
@@ -112,6 +114,8 @@ func (a *Client) DeleteProjectProjectName(params *DeleteProjectProjectNameParams
 }
 
 // DeleteProjectProjectNameContext deletes a project.
+//
+// Deletes the project's repository, its stages and services and every stored event of it. A git upstream is left as it is..
 //
 // Do not use the deprecated [DeleteProjectProjectNameParams.Context] with this method: it would be ignored.
 func (a *Client) DeleteProjectProjectNameContext(ctx context.Context, params *DeleteProjectProjectNameParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*DeleteProjectProjectNameOK, error) {
@@ -158,6 +162,8 @@ func (a *Client) DeleteProjectProjectNameContext(ctx context.Context, params *De
 
 // PostProject creates a project from a shipyard.
 //
+// Creates the project, one stage per shipyard stage in order and the shipyard.yaml resource, cloning the git upstream when one is given. The creation is complete when the response arrives; a failure leaves nothing behind. The log websocket of the returned keptnContext carries one line per step..
+//
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
 //
@@ -174,6 +180,8 @@ func (a *Client) PostProject(params *PostProjectParams, authInfo runtime.ClientA
 }
 
 // PostProjectContext creates a project from a shipyard.
+//
+// Creates the project, one stage per shipyard stage in order and the shipyard.yaml resource, cloning the git upstream when one is given. The creation is complete when the response arrives; a failure leaves nothing behind. The log websocket of the returned keptnContext carries one line per step..
 //
 // Do not use the deprecated [PostProjectParams.Context] with this method: it would be ignored.
 func (a *Client) PostProjectContext(ctx context.Context, params *PostProjectParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*PostProjectOK, error) {

@@ -64,7 +64,7 @@ func NewDeleteProjectProjectNameServiceServiceNameOK() *DeleteProjectProjectName
 
 // DeleteProjectProjectNameServiceServiceNameOK describes a response with status code 200, with default header values.
 //
-// The service deletion was started.
+// The service was deleted from every stage.
 type DeleteProjectProjectNameServiceServiceNameOK struct {
 	Payload *api.EventContext
 }

@@ -82,7 +82,7 @@ func NewPostProjectProjectNameServiceOK() *PostProjectProjectNameServiceOK {
 
 // PostProjectProjectNameServiceOK describes a response with status code 200, with default header values.
 //
-// The service creation was started.
+// The service was created in every stage.
 type PostProjectProjectNameServiceOK struct {
 	Payload *api.EventContext
 }

@@ -158,6 +158,8 @@ func (a *Client) DeleteProjectProjectNameServiceServiceNameContext(ctx context.C
 
 // PostProjectProjectNameService creates a service in every stage of a project.
 //
+// Creates the service in every stage. A helmChart is stored in each stage as helm/<serviceName>.tgz, which the configuration-service unpacks into the chart directory. Each deploymentStrategies value is "direct" or "duplicate" and its key a stage of the project..
+//
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
 //
@@ -174,6 +176,8 @@ func (a *Client) PostProjectProjectNameService(params *PostProjectProjectNameSer
 }
 
 // PostProjectProjectNameServiceContext creates a service in every stage of a project.
+//
+// Creates the service in every stage. A helmChart is stored in each stage as helm/<serviceName>.tgz, which the configuration-service unpacks into the chart directory. Each deploymentStrategies value is "direct" or "duplicate" and its key a stage of the project..
 //
 // Do not use the deprecated [PostProjectProjectNameServiceParams.Context] with this method: it would be ignored.
 func (a *Client) PostProjectProjectNameServiceContext(ctx context.Context, params *PostProjectProjectNameServiceParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*PostProjectProjectNameServiceOK, error) {

@@ -13,7 +13,7 @@ import (
 // GetConfigBridgeOKCode is the HTTP code returned for type GetConfigBridgeOK
 const GetConfigBridgeOKCode int = 200
 
-// GetConfigBridgeOK The bridge user.
+// GetConfigBridgeOK The bridge user. The password is stored as a hash only, so it is returned empty.
 //
 // swagger:response getConfigBridgeOK
 type GetConfigBridgeOK struct {

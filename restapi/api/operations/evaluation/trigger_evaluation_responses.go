@@ -13,7 +13,7 @@ import (
 // TriggerEvaluationOKCode is the HTTP code returned for type TriggerEvaluationOK
 const TriggerEvaluationOKCode int = 200
 
-// TriggerEvaluationOK The evaluation was started.
+// TriggerEvaluationOK The start-evaluation event was stored.
 //
 // swagger:response triggerEvaluationOK
 type TriggerEvaluationOK struct {

@@ -28,7 +28,9 @@ func NewDeleteProjectProjectName(ctx *middleware.Context, handler DeleteProjectP
 
 // DeleteProjectProjectName swagger:route DELETE /project/{projectName} Project deleteProjectProjectName
 //
-// Delete a project
+// # Delete a project
+//
+// Deletes the project's repository, its stages and services and every stored event of it. A git upstream is left as it is.
 type DeleteProjectProjectName struct {
 	Context *middleware.Context
 	Handler DeleteProjectProjectNameHandler

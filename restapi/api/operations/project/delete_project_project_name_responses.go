@@ -13,7 +13,7 @@ import (
 // DeleteProjectProjectNameOKCode is the HTTP code returned for type DeleteProjectProjectNameOK
 const DeleteProjectProjectNameOKCode int = 200
 
-// DeleteProjectProjectNameOK The project deletion was started.
+// DeleteProjectProjectNameOK The project was deleted.
 //
 // swagger:response deleteProjectProjectNameOK
 type DeleteProjectProjectNameOK struct {

@@ -28,7 +28,9 @@ func NewPostProject(ctx *middleware.Context, handler PostProjectHandler) *PostPr
 
 // PostProject swagger:route POST /project Project postProject
 //
-// Create a project from a shipyard
+// # Create a project from a shipyard
+//
+// Creates the project, one stage per shipyard stage in order and the shipyard.yaml resource, cloning the git upstream when one is given. The creation is complete when the response arrives; a failure leaves nothing behind. The log websocket of the returned keptnContext carries one line per step.
 type PostProject struct {
 	Context *middleware.Context
 	Handler PostProjectHandler

@@ -13,7 +13,7 @@ import (
 // PostProjectOKCode is the HTTP code returned for type PostProjectOK
 const PostProjectOKCode int = 200
 
-// PostProjectOK The project creation was started.
+// PostProjectOK The project was created.
 //
 // swagger:response postProjectOK
 type PostProjectOK struct {

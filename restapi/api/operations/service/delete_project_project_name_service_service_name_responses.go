@@ -13,7 +13,7 @@ import (
 // DeleteProjectProjectNameServiceServiceNameOKCode is the HTTP code returned for type DeleteProjectProjectNameServiceServiceNameOK
 const DeleteProjectProjectNameServiceServiceNameOKCode int = 200
 
-// DeleteProjectProjectNameServiceServiceNameOK The service deletion was started.
+// DeleteProjectProjectNameServiceServiceNameOK The service was deleted from every stage.
 //
 // swagger:response deleteProjectProjectNameServiceServiceNameOK
 type DeleteProjectProjectNameServiceServiceNameOK struct {

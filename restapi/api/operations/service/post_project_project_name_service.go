@@ -28,7 +28,9 @@ func NewPostProjectProjectNameService(ctx *middleware.Context, handler PostProje
 
 // PostProjectProjectNameService swagger:route POST /project/{projectName}/service Service postProjectProjectNameService
 //
-// Create a service in every stage of a project
+// # Create a service in every stage of a project
+//
+// Creates the service in every stage. A helmChart is stored in each stage as helm/<serviceName>.tgz, which the configuration-service unpacks into the chart directory. Each deploymentStrategies value is "direct" or "duplicate" and its key a stage of the project.
 type PostProjectProjectNameService struct {
 	Context *middleware.Context
 	Handler PostProjectProjectNameServiceHandler

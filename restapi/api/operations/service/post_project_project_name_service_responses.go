@@ -13,7 +13,7 @@ import (
 // PostProjectProjectNameServiceOKCode is the HTTP code returned for type PostProjectProjectNameServiceOK
 const PostProjectProjectNameServiceOKCode int = 200
 
-// PostProjectProjectNameServiceOK The service creation was started.
+// PostProjectProjectNameServiceOK The service was created in every stage.
 //
 // swagger:response postProjectProjectNameServiceOK
 type PostProjectProjectNameServiceOK struct {

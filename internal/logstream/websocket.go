@@ -1,0 +1,162 @@
+package logstream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/keptn-api/keptn-api/internal/httpx"
+)
+
+// Header names of the Keptn 0.7 log websocket.
+const (
+	headerToken   = "Token"
+	headerChannel = "Keptn-Ws-Channel-Id"
+)
+
+// Connection settings. Keptn 0.7 pinged listeners every 2.7 seconds; the keptn
+// CLI warns after 90 seconds without a message.
+const (
+	pingInterval    = 2700 * time.Millisecond
+	writeTimeout    = 10 * time.Second
+	maxMessageBytes = 64 << 10
+)
+
+// TokenVerifier checks the token of an eventContext.
+type TokenVerifier interface {
+	Verify(token string) error
+}
+
+// Handler serves GET /api/websocket. A request must carry a valid
+// eventContext token in the Token header, else it gets a 401 with an empty
+// body. With a Keptn-Ws-Channel-Id header the connection is a listener of
+// that keptnContext. Without one it is a producer, whose text messages are
+// JSON objects that go to the listeners of their shkeptncontext.
+func (h *Hub) Handler(tokens TokenVerifier) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := tokens.Verify(r.Header.Get(headerToken)); err != nil {
+			h.log.Debug("log websocket rejected", "request_id", httpx.RequestID(r.Context()), "error", err)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if !isUpgrade(r) {
+			httpx.WriteError(w, http.StatusBadRequest, "invalid request: /api/websocket expects a websocket upgrade (Connection: Upgrade, Upgrade: websocket)")
+			return
+		}
+		conn, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			// Accept has written the error response already.
+			h.log.Debug("log websocket upgrade failed", "request_id", httpx.RequestID(r.Context()), "error", err)
+			return
+		}
+		if id := r.Header.Get(headerChannel); id != "" {
+			h.listen(r.Context(), conn, id)
+			return
+		}
+		h.produce(r.Context(), conn)
+	})
+}
+
+func isUpgrade(r *http.Request) bool {
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		return false
+	}
+	for _, v := range r.Header.Values("Connection") {
+		for token := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(token), "upgrade") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// listen sends the messages of a channel to a listener, pinging it while it
+// waits, and closes the connection after the terminating message.
+func (h *Hub) listen(ctx context.Context, conn *websocket.Conn, keptnContext string) {
+	defer conn.CloseNow()
+	// A listener sends only control frames. CloseRead handles them (pongs,
+	// the close handshake) and cancels ctx when the client closes.
+	ctx = conn.CloseRead(ctx)
+	l := h.subscribe(keptnContext)
+	defer h.unsubscribe(keptnContext, l)
+
+	ticker := time.NewTicker(pingInterval)
+	defer ticker.Stop()
+	for {
+		raws, terminated := h.pending(keptnContext, l)
+		for _, raw := range raws {
+			if err := h.write(ctx, conn, raw); err != nil {
+				return
+			}
+		}
+		if terminated {
+			_ = conn.Close(websocket.StatusNormalClosure, "workflow finished")
+			return
+		}
+
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.notify:
+		case <-ticker.C:
+			pingCtx, cancel := context.WithTimeout(ctx, writeTimeout)
+			err := conn.Ping(pingCtx)
+			cancel()
+			if err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (h *Hub) write(ctx context.Context, conn *websocket.Conn, raw []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	return conn.Write(ctx, websocket.MessageText, raw)
+}
+
+// producerMessage is the part of a producer's message that routing reads.
+type producerMessage struct {
+	KeptnContext string `json:"shkeptncontext"`
+	Data         struct {
+		Terminate bool `json:"terminate"`
+	} `json:"data"`
+}
+
+// produce routes the messages of a producer until it closes the connection.
+// A message that is not a JSON object with a shkeptncontext closes the
+// connection with a reason that names the problem.
+func (h *Hub) produce(ctx context.Context, conn *websocket.Conn) {
+	defer conn.CloseNow()
+	conn.SetReadLimit(maxMessageBytes)
+	for {
+		kind, raw, err := conn.Read(ctx)
+		if err != nil {
+			var closeErr websocket.CloseError
+			if !errors.As(err, &closeErr) && ctx.Err() == nil {
+				h.log.Debug("log websocket producer read failed", "error", err)
+			}
+			return
+		}
+		if kind != websocket.MessageText {
+			_ = conn.Close(websocket.StatusUnsupportedData, "invalid message: send text messages with JSON objects")
+			return
+		}
+		var m producerMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			_ = conn.Close(websocket.StatusInvalidFramePayloadData, "invalid message: it is not a JSON object of a Keptn event")
+			return
+		}
+		if m.KeptnContext == "" {
+			_ = conn.Close(websocket.StatusInvalidFramePayloadData, "invalid message: shkeptncontext is missing")
+			return
+		}
+		h.Publish(m.KeptnContext, raw, m.Data.Terminate)
+	}
+}
