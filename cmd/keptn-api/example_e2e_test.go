@@ -84,7 +84,7 @@ func TestQuickstartExample(t *testing.T) {
 		if err == nil {
 			t.Fatal("creating the same project twice succeeded")
 		}
-		if want := "create project sockshop: server returned 400: Project already exists"; !strings.Contains(stderr, want) {
+		if want := `create project sockshop: server returned 409: project "sockshop": already exists`; !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
 	})

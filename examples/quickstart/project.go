@@ -7,51 +7,25 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/keptn-api/keptn-api/client/configuration/project"
-	"github.com/keptn-api/keptn-api/client/configuration/project_resource"
-	"github.com/keptn-api/keptn-api/client/configuration/stage"
-	configmodels "github.com/keptn-api/keptn-api/models/configuration"
+	"github.com/keptn-api/keptn-api/client/api/project"
+	apimodels "github.com/keptn-api/keptn-api/models/api"
 )
 
-// createProject creates a project with the stages of a Keptn 0.7 shipyard
-// and stores the shipyard as the project's shipyard.yaml, the steps that
-// Keptn 0.7 takes for POST /v1/project. It returns the stage names.
-//
-// NOTE: it calls the configuration-service collection step by step, because
-// the api collection's POST /v1/project, which takes the shipyard in one
-// request, is not implemented yet and returns 501. Move to that call once it
-// is: unlike these steps it is one request that either fully succeeds or
-// leaves nothing behind.
+// createProject creates a project from a Keptn 0.7 shipyard with one
+// request: keptn-api creates the project, its stages in shipyard order and
+// its shipyard.yaml, or nothing when a step fails. It returns the stage
+// names.
 func createProject(ctx context.Context, keptn *clients, name string, shipyardYAML []byte) ([]string, error) {
 	stages, err := shipyardStages(shipyardYAML)
 	if err != nil {
 		return nil, err
 	}
 
-	create := project.NewPostProjectParamsWithContext(ctx)
-	create.Project = &configmodels.Project{ProjectName: name}
-	if _, err := keptn.Configuration.Project.PostProjectContext(ctx, create, nil); err != nil {
+	encoded := base64.StdEncoding.EncodeToString(shipyardYAML)
+	params := project.NewPostProjectParamsWithContext(ctx)
+	params.Project = &apimodels.Project{Name: &name, Shipyard: &encoded}
+	if _, err := keptn.API.Project.PostProjectContext(ctx, params, nil); err != nil {
 		return nil, describe(err)
-	}
-
-	for _, stageName := range stages {
-		params := stage.NewPostProjectProjectNameStageParamsWithContext(ctx)
-		params.ProjectName = name
-		params.Stage = &configmodels.Stage{StageName: stageName}
-		if _, err := keptn.Configuration.Stage.PostProjectProjectNameStageContext(ctx, params, nil); err != nil {
-			return nil, fmt.Errorf("create stage %s: %w", stageName, describe(err))
-		}
-	}
-
-	uri := "shipyard.yaml"
-	upload := project_resource.NewPostProjectProjectNameResourceParamsWithContext(ctx)
-	upload.ProjectName = name
-	upload.Resources = &configmodels.ResourceList{Resources: []*configmodels.Resource{{
-		ResourceURI:     &uri,
-		ResourceContent: base64.StdEncoding.EncodeToString(shipyardYAML),
-	}}}
-	if _, err := keptn.Configuration.ProjectResource.PostProjectProjectNameResourceContext(ctx, upload, nil); err != nil {
-		return nil, fmt.Errorf("store shipyard.yaml: %w", describe(err))
 	}
 	return stages, nil
 }
