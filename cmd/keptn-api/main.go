@@ -21,6 +21,7 @@ import (
 
 	flags "github.com/jessevdk/go-flags"
 
+	"github.com/keptn-api/keptn-api/internal/logstream"
 	"github.com/keptn-api/keptn-api/internal/server"
 	"github.com/keptn-api/keptn-api/store/gitrepo"
 	"github.com/keptn-api/keptn-api/store/sqlite"
@@ -108,6 +109,7 @@ func run(ctx context.Context, opts options, stdout io.Writer) error {
 		}
 	}()
 
+	logs := logstream.NewHub(log)
 	router, _, err := server.New(server.Config{
 		APIToken:     token,
 		MaxBodyBytes: opts.MaxBodySize,
@@ -115,6 +117,7 @@ func run(ctx context.Context, opts options, stdout io.Writer) error {
 		Projects:     events,
 		Repositories: repos,
 		DataDir:      opts.DataDir,
+		Logs:         logs,
 		Log:          log,
 	})
 	if err != nil {
@@ -149,8 +152,16 @@ func run(ctx context.Context, opts options, stdout io.Writer) error {
 	log.Info("shutting down", "timeout", opts.ShutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), opts.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("drain requests: %w", err)
+	drainErr := srv.Shutdown(shutdownCtx)
+	// Shutdown leaves the hijacked websocket connections open. Closing them
+	// after the requests lets a listener receive the last lines of a
+	// workflow that was in flight.
+	closeErr := logs.Close(shutdownCtx)
+	if drainErr != nil {
+		return fmt.Errorf("drain requests: %w", drainErr)
+	}
+	if closeErr != nil {
+		return closeErr
 	}
 	log.Info("keptn-api stopped")
 	return nil

@@ -35,6 +35,8 @@ type Hub struct {
 	// dropped counts the channels dropped since lastDropLog.
 	dropped     int
 	lastDropLog time.Time
+
+	conns connections
 }
 
 // channel is the message history of one keptnContext.

@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -26,6 +30,72 @@ const (
 	writeTimeout    = 10 * time.Second
 	maxMessageBytes = 64 << 10
 )
+
+// shutdownReason is the close reason that Close sends with status 1001.
+const shutdownReason = "keptn-api is shutting down"
+
+// connections is the set of open websocket connections, which Close ends.
+type connections struct {
+	mu     sync.Mutex
+	closed bool
+	open   map[*websocket.Conn]struct{}
+	// serving counts the handlers that hold a connection of open.
+	serving sync.WaitGroup
+}
+
+// add registers an accepted connection. It reports false after Close, when
+// the caller must close the connection itself.
+func (c *connections) add(conn *websocket.Conn) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	if c.open == nil {
+		c.open = map[*websocket.Conn]struct{}{}
+	}
+	c.open[conn] = struct{}{}
+	c.serving.Add(1)
+	return true
+}
+
+func (c *connections) remove(conn *websocket.Conn) {
+	c.mu.Lock()
+	delete(c.open, conn)
+	c.mu.Unlock()
+	c.serving.Done()
+}
+
+// Close closes every open websocket connection with status 1001 (going
+// away) and waits until their handlers have returned, or until ctx is done.
+// A connection accepted later is closed at once. Websocket connections are
+// hijacked, so http.Server.Shutdown neither waits for them nor closes them:
+// call Close after Shutdown, when no workflow writes log lines any more.
+func (h *Hub) Close(ctx context.Context) error {
+	h.conns.mu.Lock()
+	h.conns.closed = true
+	open := slices.Collect(maps.Keys(h.conns.open))
+	h.conns.mu.Unlock()
+
+	// In coder/websocket v1.8, Conn.Close waits up to 5 seconds for the
+	// client's close frame, so the connections close in parallel.
+	var closing sync.WaitGroup
+	for _, conn := range open {
+		closing.Go(func() { _ = conn.Close(websocket.StatusGoingAway, shutdownReason) })
+	}
+	done := make(chan struct{})
+	go func() {
+		closing.Wait()
+		h.conns.serving.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("close the log websocket connections: %d were open and not all closed in time: %w", len(open), ctx.Err())
+	}
+}
 
 // TokenVerifier checks the token of an eventContext.
 type TokenVerifier interface {
@@ -54,6 +124,11 @@ func (h *Hub) Handler(tokens TokenVerifier) http.Handler {
 			h.log.Debug("log websocket upgrade failed", "request_id", httpx.RequestID(r.Context()), "error", err)
 			return
 		}
+		if !h.conns.add(conn) {
+			_ = conn.Close(websocket.StatusGoingAway, shutdownReason)
+			return
+		}
+		defer h.conns.remove(conn)
 		if id := r.Header.Get(headerChannel); id != "" {
 			h.listen(r.Context(), conn, id)
 			return

@@ -47,7 +47,11 @@ type Config struct {
 	Repositories store.Repositories
 	// DataDir is the directory of the bridge credentials file.
 	DataDir string
-	Log     *slog.Logger
+	// Logs routes the messages of the log websocket. New creates a hub
+	// when it is nil. A caller that passes one can close the websocket
+	// connections on shutdown with Logs.Close.
+	Logs *logstream.Hub
+	Log  *slog.Logger
 }
 
 // New returns the composite router and the event bus that every accepted
@@ -71,7 +75,10 @@ func New(cfg Config) (http.Handler, *eventbus.Bus, error) {
 	configuration := configsvc.New(cfg.Repositories, cfg.Projects, cfg.Log)
 	bus.Subscribe(configuration.Subscriber())
 
-	logs := logstream.NewHub(cfg.Log)
+	logs := cfg.Logs
+	if logs == nil {
+		logs = logstream.NewHub(cfg.Log)
+	}
 	flows := workflow.New(configuration, bus, logs, signer, cfg.Log)
 	apiHandler, err := handlers.NewAPI(bus, cfg.Events, signer, KeptnVersion, cfg.Log).
 		WithWorkflows(flows, bridge.NewStore(cfg.DataDir)).
