@@ -40,6 +40,13 @@ func TestQuickstartExample(t *testing.T) {
 	for _, want := range []string{
 		"Keptn API 0.7.3",
 		"created project sockshop with stages dev, hardening, production",
+		"log of the project creation:\n" +
+			"  INFO Creating project sockshop with the stages dev, hardening, production\n" +
+			"  INFO Stage dev created\n" +
+			"  INFO Stage hardening created\n" +
+			"  INFO Stage production created\n" +
+			"  INFO Shipyard file shipyard.yaml added to project sockshop\n" +
+			"  INFO Project sockshop created\n",
 		"uploaded jmeter/jmeter.conf.yaml to stage hardening in commit ",
 		"of type sh.keptn.event.configuration.change from https://ci.example.com/quickstart",
 		"stages of sockshop: dev, hardening, production",

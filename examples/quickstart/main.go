@@ -1,7 +1,8 @@
 // Command quickstart shows how a Go program talks to keptn-api through the
 // generated clients in client/. It checks the token, creates a project from a
-// shipyard and uploads a file to a stage. Then it sends an event, reads the
-// event back from the datastore and lists the project's stages.
+// shipyard, follows the creation's log on the log websocket and uploads a
+// file to a stage. Then it sends an event, reads the event back from the
+// datastore and lists the project's stages.
 //
 // It reads the endpoint and the API token from the environment, as the
 // README's walkthrough sets them:
@@ -90,11 +91,15 @@ func run(ctx context.Context, endpoint, token, project string, out io.Writer) er
 	}
 	fmt.Fprintf(out, "connected to %s, Keptn API %s\n", endpoint, meta.Payload.Keptnversion)
 
-	stages, err := createProject(ctx, keptn, project, shipyard)
+	stages, created, err := createProject(ctx, keptn, project, shipyard)
 	if err != nil {
 		return fmt.Errorf("create project %s: %w", project, err)
 	}
 	fmt.Fprintf(out, "created project %s with stages %s\n", project, strings.Join(stages, ", "))
+	fmt.Fprintln(out, "log of the project creation:")
+	if err := followLog(ctx, endpoint, created, out); err != nil {
+		return fmt.Errorf("follow the log of project %s: %w", project, err)
+	}
 
 	commit, err := uploadStageResource(ctx, keptn, project, resourceStage, resourceURI, jmeterConfig)
 	if err != nil {

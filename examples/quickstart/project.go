@@ -14,20 +14,21 @@ import (
 // createProject creates a project from a Keptn 0.7 shipyard with one
 // request: keptn-api creates the project, its stages in shipyard order and
 // its shipyard.yaml, or nothing when a step fails. It returns the stage
-// names.
-func createProject(ctx context.Context, keptn *clients, name string, shipyardYAML []byte) ([]string, error) {
+// names and the eventContext, whose log followLog reads.
+func createProject(ctx context.Context, keptn *clients, name string, shipyardYAML []byte) ([]string, *apimodels.EventContext, error) {
 	stages, err := shipyardStages(shipyardYAML)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	encoded := base64.StdEncoding.EncodeToString(shipyardYAML)
 	params := project.NewPostProjectParamsWithContext(ctx)
 	params.Project = &apimodels.Project{Name: &name, Shipyard: &encoded}
-	if _, err := keptn.API.Project.PostProjectContext(ctx, params, nil); err != nil {
-		return nil, describe(err)
+	created, err := keptn.API.Project.PostProjectContext(ctx, params, nil)
+	if err != nil {
+		return nil, nil, describe(err)
 	}
-	return stages, nil
+	return stages, created.Payload, nil
 }
 
 // shipyardStages returns the stage names of a Keptn 0.7 shipyard, in order.
