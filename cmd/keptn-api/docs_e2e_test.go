@@ -10,8 +10,9 @@ import (
 )
 
 // TestDocsGuides runs the curl walkthrough of each collection guide in docs/
-// against a fresh server. Each string in quoted must appear both in the
-// guide's text and in the output, so the responses that the guide shows are real.
+// against a fresh server, in a temporary directory for the files that the
+// commands write. Each string in quoted must appear both in the guide's text
+// and in the output, so the responses that the guide shows are real.
 func TestDocsGuides(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("curl is not installed")
@@ -30,8 +31,26 @@ func TestDocsGuides(t *testing.T) {
 				`{"code":401,"message":"incorrect api key auth"}`,
 				`{"code":400,"message":"invalid data: it must be a JSON object, not a JSON string"}`,
 				`{"code":602,"message":"data in body is required"}`,
+				`{"nextPageKey":"0","stages":[{"services":[],"stageName":"dev"},{"services":[],"stageName":"hardening"},{"services":[],"stageName":"production"}],"totalCount":3}`,
+				`{"project":"sockshop","result":"pass","status":"succeeded","message":"Project sockshop created","eventContext":null}`,
+				`{"code":409,"message":"project \"sockshop\": already exists"}`,
+				`{"code":400,"message":"invalid shipyard: stage \"dev\" has deployment_strategy \"canary\"; use one of direct, blue_green_service, user_managed"}`,
+				`{"nextPageKey":"0","resources":[{"resourceURI":"/helm/carts/Chart.yaml"},{"resourceURI":"/helm/carts/templates/service.yaml"},{"resourceURI":"/helm/carts/values.yaml"},{"resourceURI":"/metadata.yaml"}],"totalCount":4}`,
+				`{"code":400,"message":"The deployment strategy blue_green is invalid: stage \"dev\" must use \"direct\" or \"duplicate\""}`,
+				`"teststrategy":"manual","deploymentstrategy":"","start":"2020-11-16T09:00:00.000Z","end":"2020-11-16T09:15:00.000Z","labels":{"buildId":"42"}`,
+				`{"code":400,"message":"The time frame format is invalid. Use the format [duration]m, e.g.: 5m"}`,
+				`{"code":400,"message":"Stage not found"}`,
+				`{"code":404,"message":"bridge credentials are not configured; set them with POST /v1/config/bridge"}`,
+				`{"password":"","user":"keptn"}`,
+				`{"code":404,"message":"service \"carts-db\" not found in project \"sockshop\""}`,
+				`{"events":null,"pageSize":20}`,
 			},
-			output: []string{`"shkeptncontext":"63617274-732d-4275-a96c-642d34322020"`, `"type":"sh.keptn.event.start-evaluation"`},
+			output: []string{
+				`"shkeptncontext":"63617274-732d-4275-a96c-642d34322020"`,
+				`"type":"sh.keptn.event.start-evaluation"`,
+				"\n\"\"\n", // the response of POST /v1/config/bridge
+			},
+			check: checkWorkflowContexts,
 		},
 		{
 			file: "configuration-service.md",
@@ -70,6 +89,7 @@ func TestDocsGuides(t *testing.T) {
 			token := "docs-token"
 			p := startServer(t, "--data-dir", t.TempDir(), "--api-token", token)
 			cmd := exec.Command("bash", "-euo", "pipefail", "-c", walkthrough(t, string(doc)))
+			cmd.Dir = t.TempDir()
 			cmd.Env = append(os.Environ(), "KEPTN_ENDPOINT="+p.endpoint, "KEPTN_API_TOKEN="+token)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
@@ -84,6 +104,26 @@ func TestDocsGuides(t *testing.T) {
 				guide.check(t, string(out))
 			}
 		})
+	}
+}
+
+// checkWorkflowContexts checks the claim of the api guide that each workflow
+// operation returns an eventContext with a new keptnContext: project create,
+// two service creates, the evaluation, service delete and project delete.
+func checkWorkflowContexts(t *testing.T, out string) {
+	t.Helper()
+	eventContext := regexp.MustCompile(`(?m)^\{"keptnContext":"([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})","token":"eyJ[^"]+"\}$`)
+	seen := map[string]bool{}
+	for _, m := range eventContext.FindAllStringSubmatch(out, -1) {
+		if seen[m[1]] {
+			t.Errorf("keptnContext %s was returned twice", m[1])
+		}
+		seen[m[1]] = true
+	}
+	// The event sent to POST /v1/event keeps its derived context.
+	delete(seen, "63617274-732d-4275-a96c-642d34322020")
+	if len(seen) != 6 {
+		t.Errorf("found %d eventContexts of workflows with a random keptnContext, want 6:\n%s", len(seen), out)
 	}
 }
 

@@ -233,23 +233,27 @@ func TestReadmeWalkthrough(t *testing.T) {
 	}
 }
 
-// walkthrough returns the sh blocks between the README's walkthrough markers.
+// walkthrough returns the sh blocks between each pair of walkthrough markers
+// of a README or guide, in document order, as one script.
 func walkthrough(t *testing.T, readme string) string {
 	t.Helper()
-	_, rest, ok := strings.Cut(readme, "<!-- walkthrough:start -->")
-	if !ok {
-		t.Fatal("README has no walkthrough:start marker")
-	}
-	section, _, ok := strings.Cut(rest, "<!-- walkthrough:end -->")
-	if !ok {
-		t.Fatal("README has no walkthrough:end marker")
-	}
 	var script strings.Builder
-	for _, block := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(section, -1) {
-		script.WriteString(block[1])
+	rest := readme
+	for {
+		_, section, ok := strings.Cut(rest, "<!-- walkthrough:start -->")
+		if !ok {
+			break
+		}
+		section, rest, ok = strings.Cut(section, "<!-- walkthrough:end -->")
+		if !ok {
+			t.Fatal("a walkthrough:start marker has no walkthrough:end marker")
+		}
+		for _, block := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(section, -1) {
+			script.WriteString(block[1])
+		}
 	}
 	if script.Len() == 0 {
-		t.Fatal("README walkthrough has no sh block")
+		t.Fatal("no sh block between walkthrough markers")
 	}
 	return script.String()
 }

@@ -35,7 +35,7 @@ type options struct {
 	APIToken        string        `long:"api-token" env:"KEPTN_API_TOKEN" description:"API token clients send in the x-token header; without it, one is generated once and kept in the data directory"`
 	LogLevel        string        `long:"log-level" env:"KEPTN_LOG_LEVEL" default:"info" choice:"debug" choice:"info" choice:"warn" choice:"error" description:"minimum level of log records"`
 	MaxBodySize     int64         `long:"max-body-size" env:"KEPTN_MAX_BODY_SIZE" default:"67108864" description:"maximum request body in bytes; larger bodies get a 413"`
-	ShutdownTimeout time.Duration `long:"shutdown-timeout" env:"KEPTN_SHUTDOWN_TIMEOUT" default:"30s" description:"how long a SIGTERM waits for requests in flight"`
+	ShutdownTimeout time.Duration `long:"shutdown-timeout" env:"KEPTN_SHUTDOWN_TIMEOUT" default:"30s" description:"how long a SIGTERM waits for requests in flight and then for log websocket connections to close"`
 	QueryCacheSize  int64         `long:"query-cache-size" env:"KEPTN_QUERY_CACHE_SIZE" default:"33554432" description:"memory in bytes for the pages of recent event queries, which polling clients repeat; 0 turns the cache off"`
 }
 
