@@ -101,8 +101,10 @@ func (h *Datastore) GetEvents(params event.GetEventsParams, _ any) event.GetEven
 	}
 
 	out := &eventsResponse{events: page.Events, paged: true, pageSize: int64(pageSize), totalCount: int64(page.Total)}
-	if next := offset + pageSize; next < page.Total {
-		out.nextPageKey = strconv.Itoa(next)
+	// Compared as a difference, because offset+pageSize overflows for an
+	// offset near the largest int.
+	if page.Total-offset > pageSize {
+		out.nextPageKey = strconv.Itoa(offset + pageSize)
 	}
 	return out
 }

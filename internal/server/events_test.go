@@ -245,6 +245,7 @@ func TestDatastoreNoMatch(t *testing.T) {
 		{"unknown context", query("keptnContext", "0f2b8d44-31a7-4c1e-9e55-6a7b8c9d0e1f")},
 		{"unknown type", query("project", "sockshop", "type", "sh.keptn.event.unknown")},
 		{"offset past the end", query("project", "sockshop", "nextPageKey", "12")},
+		{"largest offset", query("project", "sockshop", "nextPageKey", "9223372036854775807")},
 		{"no project and no context", query()},
 		{"root without project", query("root", "true")},
 		{"by type with unknown context", "/api/mongodb-datastore/event/type/sh.keptn.events.tests-finished?filter=" +
