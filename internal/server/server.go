@@ -97,6 +97,7 @@ func New(cfg Config) (http.Handler, *eventbus.Bus, error) {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", health)
+	mux.HandleFunc("GET /nginx-health", nginxHealth)
 	mux.Handle("/", notFoundHandler())
 	mux.Handle(apiPrefix+"/{$}", http.RedirectHandler(apiPrefix+"/swagger-ui/", http.StatusMovedPermanently))
 	mux.Handle(apiPrefix, http.RedirectHandler(apiPrefix+"/swagger-ui/", http.StatusMovedPermanently))
@@ -137,6 +138,13 @@ func New(cfg Config) (http.Handler, *eventbus.Bus, error) {
 func health(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write([]byte(`{"status":"OK"}` + "\n"))
+}
+
+// nginxHealth is the liveness probe of the Keptn 0.7 gateway, which
+// answered it with a plain "OK".
+func nginxHealth(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("OK\n"))
 }
 
 func notFoundHandler() http.Handler {

@@ -286,6 +286,11 @@ func TestSwaggerUIAndSpecs(t *testing.T) {
 		}
 	})
 
+	t.Run("missing UI file", func(t *testing.T) {
+		r := s.send(t, http.MethodGet, "/api/swagger-ui/no-such-file.js", "", withoutToken())
+		checkError(t, r, http.StatusNotFound, http.StatusNotFound, "path /no-such-file.js was not found")
+	})
+
 	specs := []struct {
 		path, basePath string
 	}{
@@ -330,6 +335,20 @@ func TestHealth(t *testing.T) {
 	checkStatus(t, r, http.StatusOK)
 	if got := strings.TrimSpace(string(r.body)); got != `{"status":"OK"}` {
 		t.Errorf("body = %s, want {\"status\":\"OK\"}", got)
+	}
+}
+
+func TestNginxHealth(t *testing.T) {
+	t.Parallel()
+
+	s := sharedServer(t)
+	r := s.send(t, http.MethodGet, "/nginx-health", "", withoutToken())
+	checkStatus(t, r, http.StatusOK)
+	if string(r.body) != "OK\n" {
+		t.Errorf("body = %q, want %q", r.body, "OK\n")
+	}
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Errorf("Content-Type = %q, want text/plain", ct)
 	}
 }
 

@@ -11,9 +11,13 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"path"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/keptn-api/keptn-api/internal/httpx"
 )
 
 //go:embed dist ui
@@ -21,11 +25,25 @@ var assets embed.FS
 
 // Handler serves the UI files. Mount it with http.StripPrefix so that request
 // paths are relative to the UI folder ("/" is the page itself).
+//
+// A path that names no file gets the JSON 404 of the rest of the API instead
+// of http.FileServer's plain-text one.
 func Handler() http.Handler {
 	dist, _ := fs.Sub(assets, "dist")
 	ui, _ := fs.Sub(assets, "ui")
 	files := overlayFS{first: ui, second: dist}
-	return http.FileServer(http.FS(files))
+	fileServer := http.FileServer(http.FS(files))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+		if name == "" {
+			name = "."
+		}
+		if _, err := fs.Stat(files, name); err != nil {
+			httpx.WriteError(w, http.StatusNotFound, fmt.Sprintf("path %s was not found", r.URL.Path))
+			return
+		}
+		fileServer.ServeHTTP(w, r)
+	})
 }
 
 // overlayFS opens a file from first and falls back to second.
