@@ -57,20 +57,37 @@ var shared struct {
 // exits. Tests keep apart by using a database each (see NewDatabase).
 func Shared(t testing.TB) string {
 	t.Helper()
+	u, err := SharedURL()
+	if err != nil {
+		t.Fatalf("start the shared FerretDB: %v", err)
+	}
+	return u
+}
+
+// SharedURL is Shared for callers without a testing.TB, such as TestMain.
+func SharedURL() (string, error) {
 	shared.once.Do(func() {
 		dir, err := os.MkdirTemp("", "keptn-testmongo-")
 		if err != nil {
 			shared.err = err
 			return
 		}
-		// The directory is left behind when the binary exits, as no
-		// test owns it. It holds one small SQLite file per database.
 		shared.srv, shared.err = start(dir, "127.0.0.1:0")
 	})
 	if shared.err != nil {
-		t.Fatalf("start the shared FerretDB: %v", shared.err)
+		return "", shared.err
 	}
-	return shared.srv.URL()
+	return shared.srv.URL(), nil
+}
+
+// StopShared stops the shared FerretDB, if it runs, and removes its files.
+// A TestMain calls it after the tests; without it, the files stay in the
+// system's temporary directory.
+func StopShared() {
+	if shared.srv != nil {
+		shared.srv.Stop()
+		os.RemoveAll(shared.srv.dir)
+	}
 }
 
 // Server is a FerretDB run by a test.
@@ -213,23 +230,32 @@ func waitReachable(addr string) error {
 // drops it when the test ends.
 func NewDatabase(t testing.TB, url string) string {
 	t.Helper()
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "keptntest_" + hex.EncodeToString(b)
+	name := DatabaseName()
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := mongo.Connect(options.Client().ApplyURI(url))
-		if err != nil {
-			t.Logf("drop database %s: %v", name, err)
-			return
-		}
-		defer c.Disconnect(ctx)
-		if err := c.Database(name).Drop(ctx); err != nil {
+		if err := DropDatabase(url, name); err != nil {
 			t.Logf("drop database %s: %v", name, err)
 		}
 	})
 	return name
+}
+
+// DatabaseName returns a new random database name.
+func DatabaseName() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return "keptntest_" + hex.EncodeToString(b)
+}
+
+// DropDatabase drops a database of the server at url.
+func DropDatabase(url, name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := mongo.Connect(options.Client().ApplyURI(url))
+	if err != nil {
+		return err
+	}
+	defer c.Disconnect(ctx)
+	return c.Database(name).Drop(ctx)
 }
 
 // Client connects to url and disconnects when the test ends. Tests use it

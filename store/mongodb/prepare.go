@@ -50,8 +50,20 @@ func (s *Store) createFixedIndexes(ctx context.Context) error {
 		{viewCollection, []mongo.IndexModel{{Keys: keys("projectName"), Options: options.Index().SetUnique(true)}}},
 	}
 	for _, f := range fixed {
-		if _, err := s.db.Collection(f.collection).Indexes().CreateMany(ctx, f.models); err != nil {
-			return fmt.Errorf("create indexes of %s: %w", f.collection, err)
+		if err := createIndexes(ctx, s.db.Collection(f.collection), f.models); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// createIndexes creates the indexes of a collection that it lacks. It sends
+// one index per command: FerretDB v1.24 drops the connection when a command
+// lists several indexes that all exist already.
+func createIndexes(ctx context.Context, c *mongo.Collection, models []mongo.IndexModel) error {
+	for _, m := range models {
+		if _, err := c.Indexes().CreateOne(ctx, m); err != nil {
+			return fmt.Errorf("create indexes of %s: %w", c.Name(), err)
 		}
 	}
 	return nil
@@ -71,8 +83,8 @@ func (s *Store) createProjectIndexes(ctx context.Context, project string) error 
 		{project + invalidatedSuffix, []mongo.IndexModel{{Keys: keys("triggeredid", "type")}}},
 	}
 	for _, set := range sets {
-		if _, err := s.db.Collection(set.collection).Indexes().CreateMany(ctx, set.models); err != nil {
-			return fmt.Errorf("create indexes of %s: %w", set.collection, err)
+		if err := createIndexes(ctx, s.db.Collection(set.collection), set.models); err != nil {
+			return err
 		}
 	}
 	s.indexed.Store(project, true)
