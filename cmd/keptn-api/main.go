@@ -22,8 +22,8 @@ import (
 	flags "github.com/jessevdk/go-flags"
 
 	"github.com/keptn-api/keptn-api/internal/server"
-	"github.com/keptn-api/keptn-api/store/gitrepo"
 	"github.com/keptn-api/keptn-api/store"
+	"github.com/keptn-api/keptn-api/store/gitrepo"
 	"github.com/keptn-api/keptn-api/store/mongodb"
 	"github.com/keptn-api/keptn-api/store/sqlite"
 )

@@ -126,6 +126,13 @@ func newServer(dir string, maxBodyBytes int64, log *slog.Logger) (s *testServer,
 	if err != nil {
 		return nil, nil, err
 	}
+	return newServerWith(dir, events, closeEvents, maxBodyBytes, log)
+}
+
+// newServerWith starts a server on the given store, with its git
+// repositories in dir. stop closes the server, then the repositories, and
+// then calls closeEvents.
+func newServerWith(dir string, events eventStore, closeEvents func() error, maxBodyBytes int64, log *slog.Logger) (s *testServer, stop func() error, err error) {
 	repos, err := gitrepo.Open(filepath.Join(dir, "repos"), gitrepo.Options{})
 	if err != nil {
 		closeEvents()
