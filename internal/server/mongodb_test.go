@@ -72,12 +72,12 @@ func TestMongoKeptn07Layout(t *testing.T) {
 	// The datastore kept only these attributes, with the time at
 	// millisecond precision, and the first stored event of each context
 	// as its root.
-	kept := []string{"contenttype", "data", "extensions", "id", "source", "specversion", "time", "type", "shkeptncontext", "triggeredid"}
+	legacyAttributes := []string{"contenttype", "data", "extensions", "id", "source", "specversion", "time", "type", "shkeptncontext", "triggeredid"}
 	roots := map[string]bool{}
 	for _, name := range []string{"01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"} {
 		event := examples[name].event
 		doc := bson.M{}
-		for _, key := range kept {
+		for _, key := range legacyAttributes {
 			if v, ok := event[key]; ok {
 				doc[key] = v
 			}

@@ -137,12 +137,12 @@ func str(raw bson.Raw, key ...string) string {
 // insertion, or, for documents of Keptn 0.7, the stored value written as
 // JSON. An absent value is nil.
 func jsonField(raw bson.Raw, key string, esc escaper) ([]byte, error) {
-	kept := raw.Lookup(apiField, key)
-	switch kept.Type {
+	text := raw.Lookup(apiField, key)
+	switch text.Type {
 	case bson.TypeString:
-		return []byte(kept.StringValue()), nil
+		return []byte(text.StringValue()), nil
 	case bson.TypeBinary:
-		_, b := kept.Binary()
+		_, b := text.Binary()
 		return b, nil
 	}
 	v := raw.Lookup(key)
