@@ -220,7 +220,7 @@ func TestMongoUnavailable(t *testing.T) {
 	}
 	db := testmongo.Reserve(t)
 	// Requests fail after half a second rather than the default 5 s.
-	url := db.URL() + "?serverSelectionTimeoutMS=500"
+	url := db.URL() + "&serverSelectionTimeoutMS=500"
 	s := startMongoServer(t, url, "keptn", false)
 
 	expect503 := func(method, path, body string) {
