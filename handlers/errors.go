@@ -51,6 +51,10 @@ var errorStatuses = []struct {
 	{store.ErrNotFound, http.StatusNotFound},
 	{store.ErrAlreadyExists, http.StatusConflict},
 	{store.ErrInvalidQuery, http.StatusBadRequest},
+	{store.ErrInvalidName, http.StatusBadRequest},
+	// Before the context errors: an unreachable database can surface as a
+	// driver timeout that wraps context.DeadlineExceeded.
+	{store.ErrUnavailable, http.StatusServiceUnavailable},
 	{context.Canceled, http.StatusServiceUnavailable},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable},
 }
@@ -84,6 +88,10 @@ func errorStatus(r *http.Request, log *slog.Logger, err error) (int, string) {
 		if m.status < 500 {
 			log.Debug("request rejected", "request_id", id, "status", m.status, "error", err)
 			return m.status, err.Error()
+		}
+		if m.err == store.ErrUnavailable {
+			log.Warn("database unavailable", "request_id", id, "error", err)
+			return m.status, "the database is unavailable; try again later (request id " + id + ")"
 		}
 		log.Warn("request aborted", "request_id", id, "error", err)
 		return m.status, "request aborted (request id " + id + ")"

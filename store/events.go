@@ -24,6 +24,14 @@ var (
 	// Condition field that is neither a known top-level attribute nor a
 	// "data." path, a malformed data path, or a negative Offset or Limit.
 	ErrInvalidQuery = errors.New("invalid query")
+	// ErrUnavailable reports that the backend cannot reach its database at
+	// the moment. The same call may succeed once the database is back. A
+	// write that fails with it may have been applied, fully or in part; the
+	// backend completes or repeats it, so a retry is safe.
+	ErrUnavailable = errors.New("database unavailable")
+	// ErrInvalidName reports a project name that the backend cannot store,
+	// such as one that is not a valid MongoDB collection name.
+	ErrInvalidName = errors.New("invalid name")
 )
 
 // Event is one stored Keptn CloudEvent.

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/keptn-api/keptn-api/internal/testmongo"
 )
 
 // binary is the keptn-api executable that TestMain builds for these tests.
@@ -34,9 +36,66 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build keptn-api:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	ferret, err := testmongo.SharedURL()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start FerretDB:", err)
+		os.Exit(1)
+	}
+	backends := []testBackend{{name: "sqlite"}, {name: "ferretdb", mongoURL: ferret}}
+	if u := os.Getenv(testmongo.EnvURL); u != "" {
+		backends = append(backends, testBackend{name: "mongodb", mongoURL: u})
+	}
+	code := 0
+	for _, b := range backends {
+		backend = b
+		fmt.Fprintf(os.Stderr, "=== store backend %s\n", b.name)
+		if c := m.Run(); c != 0 {
+			code = c
+		}
+	}
+	testmongo.StopShared()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// testBackend is where the servers of a run keep events and the
+// configuration view. TestMain runs every test once per backend.
+type testBackend struct {
+	name     string
+	mongoURL string // "" for SQLite in the data directory
+}
+
+var backend testBackend
+
+// databases maps a data directory to the MongoDB database of the servers
+// started with it, so that a restarted server finds its data again.
+var databases sync.Map
+
+// backendArgs returns the options that point a server started with args at
+// the current backend. A new database is dropped when the test ends.
+func backendArgs(t *testing.T, args []string) []string {
+	if backend.mongoURL == "" {
+		return nil
+	}
+	dataDir := ""
+	for i, a := range args {
+		if a == "--data-dir" && i+1 < len(args) {
+			dataDir = args[i+1]
+		}
+	}
+	name, loaded := databases.LoadOrStore(dataDir, testmongo.DatabaseName())
+	if !loaded {
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("store backend: %s", backend.name)
+			}
+			databases.Delete(dataDir)
+			if err := testmongo.DropDatabase(backend.mongoURL, name.(string)); err != nil {
+				t.Logf("drop database %s: %v", name, err)
+			}
+		})
+	}
+	return []string{"--mongodb-url", backend.mongoURL, "--mongodb-database", name.(string)}
 }
 
 // serverProcess is a running keptn-api binary.
@@ -67,15 +126,20 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-var startedLine = regexp.MustCompile(`msg="keptn-api started" endpoint=(\S+)`)
+var (
+	startedLine = regexp.MustCompile(`msg="keptn-api started" endpoint=(\S+)`)
+	readyLine   = regexp.MustCompile(`msg="MongoDB ready"`)
+)
 
 // startServer runs the binary on a free loopback port and waits until it
 // logs its endpoint. The environment's KEPTN_* settings are emptied, and the
 // server rejects an empty host, so the host is set explicitly.
 func startServer(t *testing.T, args ...string) *serverProcess {
 	t.Helper()
+	args = append(args, backendArgs(t, args)...)
 	cmd := exec.Command(binary, append([]string{"--host", "127.0.0.1", "--port", "0", "--log-level", "info"}, args...)...)
-	cmd.Env = append(os.Environ(), "KEPTN_API_TOKEN=", "KEPTN_DATA_DIR=", "KEPTN_PORT=", "KEPTN_HOST=")
+	cmd.Env = append(os.Environ(), "KEPTN_API_TOKEN=", "KEPTN_DATA_DIR=", "KEPTN_PORT=", "KEPTN_HOST=",
+		"MONGODB_URL=", "MONGODB_DATABASE=")
 	p := &serverProcess{cmd: cmd, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
 	cmd.Stdout = p.stdout
 	stderr, err := cmd.StderrPipe()
@@ -86,7 +150,13 @@ func startServer(t *testing.T, args ...string) *serverProcess {
 		t.Fatal(err)
 	}
 
+	// With MongoDB, the server starts before its store is ready; the
+	// tests begin once both happened.
 	found := make(chan string, 1)
+	ready := make(chan struct{})
+	if backend.mongoURL == "" {
+		close(ready)
+	}
 	go func() {
 		scanner := bufio.NewScanner(stderr)
 		for scanner.Scan() {
@@ -97,6 +167,9 @@ func startServer(t *testing.T, args ...string) *serverProcess {
 				case found <- m[1]:
 				default:
 				}
+			}
+			if backend.mongoURL != "" && readyLine.MatchString(line) {
+				close(ready)
 			}
 		}
 		p.exited <- cmd.Wait()
@@ -110,7 +183,12 @@ func startServer(t *testing.T, args ...string) *serverProcess {
 
 	select {
 	case p.endpoint = <-found:
-		return p
+		select {
+		case <-ready:
+			return p
+		case <-time.After(30 * time.Second):
+			t.Fatalf("the store of keptn-api was not ready within 30 s\n%s", p.stderr.String())
+		}
 	case err := <-p.exited:
 		p.waited = true
 		t.Fatalf("keptn-api exited before serving: %v\n%s", err, p.stderr.String())

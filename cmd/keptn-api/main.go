@@ -23,7 +23,9 @@ import (
 
 	"github.com/keptn-api/keptn-api/internal/logstream"
 	"github.com/keptn-api/keptn-api/internal/server"
+	"github.com/keptn-api/keptn-api/store"
 	"github.com/keptn-api/keptn-api/store/gitrepo"
+	"github.com/keptn-api/keptn-api/store/mongodb"
 	"github.com/keptn-api/keptn-api/store/sqlite"
 )
 
@@ -36,7 +38,9 @@ type options struct {
 	LogLevel        string        `long:"log-level" env:"KEPTN_LOG_LEVEL" default:"info" choice:"debug" choice:"info" choice:"warn" choice:"error" description:"minimum level of log records"`
 	MaxBodySize     int64         `long:"max-body-size" env:"KEPTN_MAX_BODY_SIZE" default:"67108864" description:"maximum request body in bytes; larger bodies get a 413"`
 	ShutdownTimeout time.Duration `long:"shutdown-timeout" env:"KEPTN_SHUTDOWN_TIMEOUT" default:"30s" description:"how long a SIGTERM waits for requests in flight and then for log websocket connections to close"`
-	QueryCacheSize  int64         `long:"query-cache-size" env:"KEPTN_QUERY_CACHE_SIZE" default:"33554432" description:"memory in bytes for the pages of recent event queries, which polling clients repeat; 0 turns the cache off"`
+	QueryCacheSize  int64         `long:"query-cache-size" env:"KEPTN_QUERY_CACHE_SIZE" default:"33554432" description:"memory in bytes for the pages of recent event queries on the SQLite store, which polling clients repeat; 0 turns the cache off"`
+	MongoDBURL      string        `long:"mongodb-url" env:"MONGODB_URL" description:"MongoDB connection string; when set, events and the configuration view are kept in MongoDB in the Keptn 0.7 layout instead of the embedded SQLite database"`
+	MongoDBDatabase string        `long:"mongodb-database" env:"MONGODB_DATABASE" description:"MongoDB database to use (default: the one named in --mongodb-url, else keptn)"`
 }
 
 func main() {
@@ -85,11 +89,7 @@ func run(ctx context.Context, opts options, stdout io.Writer) error {
 		return err
 	}
 
-	cacheBytes := opts.QueryCacheSize
-	if cacheBytes == 0 {
-		cacheBytes = -1 // sqlite.Options turns the cache off with a negative size
-	}
-	events, err := sqlite.Open(ctx, filepath.Join(opts.DataDir, "events.db"), sqlite.Options{ResultCacheBytes: cacheBytes})
+	events, err := openEvents(ctx, opts, log)
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,11 @@ func run(ctx context.Context, opts options, stdout io.Writer) error {
 	if generated {
 		printFirstStart(stdout, endpoint, tokenPath(opts.DataDir))
 	}
-	log.Info("keptn-api started", "endpoint", endpoint, "data_dir", opts.DataDir, "version", server.KeptnVersion)
+	backend := "sqlite"
+	if opts.MongoDBURL != "" {
+		backend = "mongodb"
+	}
+	log.Info("keptn-api started", "endpoint", endpoint, "data_dir", opts.DataDir, "store", backend, "version", server.KeptnVersion)
 
 	srv := &http.Server{
 		Handler:           router,
@@ -165,6 +169,34 @@ func run(ctx context.Context, opts options, stdout io.Writer) error {
 	}
 	log.Info("keptn-api stopped")
 	return nil
+}
+
+// eventStore keeps the events and the configuration view.
+type eventStore interface {
+	store.Events
+	store.Projects
+}
+
+// openEvents opens the MongoDB store when --mongodb-url is set, else the
+// SQLite file in the data directory. The MongoDB store returns at once and
+// connects in the background, so the server starts while MongoDB is down
+// and answers 503 until it is reachable.
+func openEvents(ctx context.Context, opts options, log *slog.Logger) (eventStore, error) {
+	if opts.MongoDBURL == "" {
+		cacheBytes := opts.QueryCacheSize
+		if cacheBytes == 0 {
+			cacheBytes = -1 // sqlite.Options turns the cache off with a negative size
+		}
+		return sqlite.Open(ctx, filepath.Join(opts.DataDir, "events.db"), sqlite.Options{ResultCacheBytes: cacheBytes})
+	}
+	s, err := mongodb.Open(opts.MongoDBURL, mongodb.Options{
+		Database: opts.MongoDBDatabase,
+		Logger:   log.With("store", "mongodb"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("--mongodb-url: %w", err)
+	}
+	return s, nil
 }
 
 func printFirstStart(w io.Writer, endpoint, path string) {

@@ -58,6 +58,7 @@ func startConfigServerWith(t *testing.T, maxBodyBytes int64, log *slog.Logger) *
 			t.Error(err)
 		}
 	})
+	reportBackend(t)
 	return &configServer{testServer: s, dir: dir}
 }
 

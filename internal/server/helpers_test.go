@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,7 +21,10 @@ import (
 	"time"
 
 	"github.com/keptn-api/keptn-api/internal/server"
+	"github.com/keptn-api/keptn-api/internal/testmongo"
+	"github.com/keptn-api/keptn-api/store"
 	"github.com/keptn-api/keptn-api/store/gitrepo"
+	"github.com/keptn-api/keptn-api/store/mongodb"
 	"github.com/keptn-api/keptn-api/store/sqlite"
 )
 
@@ -57,19 +61,81 @@ func startServer(t *testing.T, maxBodyBytes int64) *testServer {
 			t.Error(err)
 		}
 	})
+	reportBackend(t)
 	return s
+}
+
+// reportBackend names the backend in the output of a failed test, as each
+// test runs once per backend under the same name.
+func reportBackend(t *testing.T) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("store backend: %s", backend.name)
+		}
+	})
+}
+
+// testBackend is a store for events and the configuration view. TestMain
+// runs every test of the package once per backend in backends.
+type testBackend struct {
+	name     string
+	mongoURL string // "" for SQLite
+}
+
+// backend is the backend of the current run.
+var backend testBackend
+
+// eventStore is what a backend opens.
+type eventStore interface {
+	store.Events
+	store.Projects
+}
+
+// openStore opens the current backend's store: a SQLite file in dir, or a
+// database of its own on the MongoDB-wire server, dropped by the returned
+// cleanup.
+func openStore(dir string) (eventStore, func() error, error) {
+	if backend.mongoURL == "" {
+		s, err := sqlite.Open(context.Background(), filepath.Join(dir, "events.db"), sqlite.Options{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("open SQLite store: %w", err)
+		}
+		return s, s.Close, nil
+	}
+	database := testmongo.DatabaseName()
+	s, err := mongodb.Open(backend.mongoURL, mongodb.Options{Database: database})
+	if err != nil {
+		return nil, nil, fmt.Errorf("open MongoDB store: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	closeAndDrop := func() error {
+		return errors.Join(s.Close(), testmongo.DropDatabase(backend.mongoURL, database))
+	}
+	if err := s.WaitReady(ctx); err != nil {
+		closeAndDrop()
+		return nil, nil, err
+	}
+	return s, closeAndDrop, nil
 }
 
 // newServer starts a server whose stores live in dir. stop closes the
 // server and then the stores.
 func newServer(dir string, maxBodyBytes int64, log *slog.Logger) (s *testServer, stop func() error, err error) {
-	events, err := sqlite.Open(context.Background(), filepath.Join(dir, "events.db"), sqlite.Options{})
+	events, closeEvents, err := openStore(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open SQLite store: %w", err)
+		return nil, nil, err
 	}
+	return newServerWith(dir, events, closeEvents, maxBodyBytes, log)
+}
+
+// newServerWith starts a server on the given store, with its git
+// repositories in dir. stop closes the server, then the repositories, and
+// then calls closeEvents.
+func newServerWith(dir string, events eventStore, closeEvents func() error, maxBodyBytes int64, log *slog.Logger) (s *testServer, stop func() error, err error) {
 	repos, err := gitrepo.Open(filepath.Join(dir, "repos"), gitrepo.Options{})
 	if err != nil {
-		events.Close()
+		closeEvents()
 		return nil, nil, fmt.Errorf("open git repositories: %w", err)
 	}
 	router, _, err := server.New(server.Config{
@@ -82,7 +148,7 @@ func newServer(dir string, maxBodyBytes int64, log *slog.Logger) (s *testServer,
 		Log:          log,
 	})
 	if err != nil {
-		events.Close()
+		closeEvents()
 		repos.Close()
 		return nil, nil, fmt.Errorf("server.New: %w", err)
 	}
@@ -97,8 +163,8 @@ func newServer(dir string, maxBodyBytes int64, log *slog.Logger) (s *testServer,
 		if err := repos.Close(); err != nil {
 			return fmt.Errorf("close git repositories: %w", err)
 		}
-		if err := events.Close(); err != nil {
-			return fmt.Errorf("close SQLite store: %w", err)
+		if err := closeEvents(); err != nil {
+			return fmt.Errorf("close %s store: %w", backend.name, err)
 		}
 		return nil
 	}
@@ -131,21 +197,49 @@ func sharedServer(t *testing.T) *testServer {
 	if shared.err != nil {
 		t.Fatalf("start shared server: %v", shared.err)
 	}
+	reportBackend(t)
 	return shared.server
 }
 
+// TestMain runs the tests on SQLite, then on the in-process FerretDB, and
+// then on the MongoDB of KEPTN_TEST_MONGODB_URL when it is set.
 func TestMain(m *testing.M) {
-	code := m.Run()
+	backends := []testBackend{{name: "sqlite"}}
+	ferret, err := testmongo.SharedURL()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start FerretDB:", err)
+		os.Exit(1)
+	}
+	backends = append(backends, testBackend{name: "ferretdb", mongoURL: ferret})
+	if u := os.Getenv(testmongo.EnvURL); u != "" {
+		backends = append(backends, testBackend{name: "mongodb", mongoURL: u})
+	}
+
+	code := 0
+	for _, b := range backends {
+		backend = b
+		fmt.Fprintf(os.Stderr, "=== store backend %s\n", b.name)
+		if c := m.Run(); c != 0 {
+			code = c
+		}
+		stopShared()
+	}
+	testmongo.StopShared()
+	os.Exit(code)
+}
+
+// stopShared stops the shared server, so that the next backend's run
+// starts its own.
+func stopShared() {
 	if shared.stop != nil {
 		if err := shared.stop(); err != nil {
 			fmt.Fprintln(os.Stderr, err)
-			code = 1
 		}
 	}
 	if shared.dir != "" {
 		os.RemoveAll(shared.dir)
 	}
-	os.Exit(code)
+	shared.once, shared.server, shared.stop, shared.dir, shared.err = sync.Once{}, nil, nil, "", nil
 }
 
 // response is a fully read HTTP response.
