@@ -155,6 +155,8 @@ func TestWorkflowEvaluationErrors(t *testing.T) {
 			http.StatusBadRequest, 0, `parsing time "2020-11-16T10:00:00Z": extra text: "Z"`},
 		{"start without T", http.MethodPost, path, `{"start":"2020-11-16 10:00:00","timeframe":"5m"}`,
 			http.StatusBadRequest, 0, `parsing time "2020-11-16 10:00:00" as "2006-01-02T15:04:05": cannot parse " 10:00:00" as "T"`},
+		{"end beyond the year 9999", http.MethodPost, path, `{"start":"9999-12-31T23:58:00","timeframe":"5256000m"}`,
+			http.StatusBadRequest, 0, "end date 10009-12-28T23:58:00 is after the year 9999; use an earlier start date or a shorter timeframe"},
 		{"window under a minute", http.MethodPost, path, `{"start":"2020-11-16T10:00:00","end":"2020-11-16T10:00:30"}`,
 			http.StatusBadRequest, 0, "end date must be at least 1 minute after start date"},
 		{"end before start", http.MethodPost, path, `{"start":"2020-11-16T10:00:00","end":"2020-11-16T09:00:00"}`,
