@@ -185,12 +185,26 @@ func TestWorkflowBridgeCredentials(t *testing.T) {
 			http.StatusBadRequest, 0, "no password provided"},
 		{"user with colon", http.MethodPost, "/config/bridge", `{"user":"kep:tn","password":"x"}`,
 			http.StatusBadRequest, 0, `invalid user "kep:tn": it must not contain a colon`},
+		{"user with NUL", http.MethodPost, "/config/bridge", `{"user":"kep\u0000tn","password":"x"}`,
+			http.StatusBadRequest, 0, `invalid user "kep\x00tn": the character U+0000 at byte 3 is not printable; use letters, digits, punctuation and spaces`},
+		{"user with newline", http.MethodPost, "/config/bridge", `{"user":"keptn\n","password":"x"}`,
+			http.StatusBadRequest, 0, `invalid user "keptn\n": the character U+000A at byte 5 is not printable; use letters, digits, punctuation and spaces`},
+		{"user with a format character", http.MethodPost, "/config/bridge", `{"user":"kep\u200btn","password":"x"}`,
+			http.StatusBadRequest, 0, `invalid user "kep\u200btn": the character U+200B at byte 3 is not printable; use letters, digits, punctuation and spaces`},
+		{"user too long", http.MethodPost, "/config/bridge", jsonBody(t, map[string]string{"user": strings.Repeat("k", 100000), "password": "x"}),
+			http.StatusBadRequest, 0, `invalid user "` + strings.Repeat("k", 32) + `"...: it has 100000 bytes, the maximum is 128`},
 		{"password too long", http.MethodPost, "/config/bridge", jsonBody(t, map[string]string{"user": "keptn", "password": strings.Repeat("x", 73)}),
 			http.StatusBadRequest, 0, "invalid password: it has 73 bytes, the maximum is 72"},
 		{"password missing", http.MethodPost, "/config/bridge", `{"user":"keptn"}`,
 			http.StatusUnprocessableEntity, 602, "password in body is required"},
 	})
 	checkGone(t, filepath.Join(s.dir, "bridge-credentials.json"))
+
+	// The longest user name and one of non-ASCII letters are accepted.
+	for _, user := range []string{strings.Repeat("k", 128), "Jürgen Müller"} {
+		r := s.send(t, http.MethodPost, apiBase+"/config/bridge", jsonBody(t, map[string]string{"user": user, "password": password}))
+		checkStatus(t, r, http.StatusOK)
+	}
 
 	r := s.send(t, http.MethodPost, apiBase+"/config/bridge", jsonBody(t, map[string]string{"user": "keptn", "password": password}))
 	if checkStatus(t, r, http.StatusOK) && strings.TrimSpace(string(r.body)) != `""` {
