@@ -34,7 +34,7 @@ const (
 // Limits bound the resources of a hub. A zero field takes its default.
 type Limits struct {
 	// MaxBufferedBytes caps the bytes of the kept messages of all channels
-	// together. Beyond it the oldest kept messages are dropped first, in
+	// together, each counted with an estimated overhead of 64 bytes. Beyond it the oldest kept messages are dropped first, in
 	// the order they were published, even when a listener has not received
 	// them yet. A single message larger than the cap is kept alone.
 	MaxBufferedBytes int64
@@ -66,8 +66,8 @@ type Hub struct {
 	dropped     int
 	lastDropLog time.Time
 
-	// bytes and kept are the size in bytes and the number of the kept
-	// messages of all channels.
+	// bytes and kept are the size in bytes (as keptSize counts it) and the
+	// number of the kept messages of all channels.
 	bytes int64
 	kept  int
 	// order lists the kept messages in the order they were published, so
@@ -110,6 +110,16 @@ type message struct {
 	terminate bool
 }
 
+// messageOverhead estimates the bytes that keeping a message costs beyond its
+// content: its entries in channel.messages and Hub.order and the allocation
+// of raw. Counting it keeps many tiny messages from exceeding the byte cap.
+const messageOverhead = 64
+
+// keptSize returns the bytes that a kept message counts against the cap.
+func keptSize(raw []byte) int64 {
+	return int64(len(raw)) + messageOverhead
+}
+
 // listener is one connected listener of a channel. notify has room for one
 // signal, so a publisher never blocks on a slow listener.
 type listener struct {
@@ -131,7 +141,7 @@ func (h *Hub) Publish(keptnContext string, raw []byte, terminate bool) {
 
 	now := h.now()
 	h.sweep(now)
-	size := int64(len(raw))
+	size := keptSize(raw)
 	h.evict(size)
 	c := h.channel(keptnContext, now)
 	h.order = append(h.order, published{c: c, seq: c.first + len(c.messages)})
@@ -141,8 +151,8 @@ func (h *Hub) Publish(keptnContext string, raw []byte, terminate bool) {
 	h.kept++
 	if extra := len(c.messages) - maxChannelMessages; extra > 0 {
 		for _, m := range c.messages[:extra] {
-			c.bytes -= int64(len(m.raw))
-			h.bytes -= int64(len(m.raw))
+			c.bytes -= keptSize(m.raw)
+			h.bytes -= keptSize(m.raw)
 		}
 		h.kept -= extra
 		c.messages = append(c.messages[:0:0], c.messages[extra:]...)
@@ -251,8 +261,8 @@ func (h *Hub) evict(size int64) {
 		// The entries of a channel are in sequence order and every kept
 		// message has one, so this one is the channel's oldest message.
 		c := p.c
-		c.bytes -= int64(len(c.messages[0].raw))
-		h.bytes -= int64(len(c.messages[0].raw))
+		c.bytes -= keptSize(c.messages[0].raw)
+		h.bytes -= keptSize(c.messages[0].raw)
 		h.kept--
 		c.messages[0] = message{}
 		c.messages = c.messages[1:]

@@ -88,7 +88,7 @@ func checkAccounting(t *testing.T, h *Hub) {
 	kept := 0
 	for _, c := range h.channels {
 		for _, m := range c.messages {
-			bytes += int64(len(m.raw))
+			bytes += keptSize(m.raw)
 		}
 		kept += len(c.messages)
 	}
@@ -105,19 +105,20 @@ func checkAccounting(t *testing.T, h *Hub) {
 
 func TestHubByteCapDropsOldest(t *testing.T) {
 	now := time.Date(2020, 11, 16, 9, 0, 0, 0, time.UTC)
-	h := newTestHubWith(&now, Limits{MaxBufferedBytes: 100})
+	// Messages of 10 bytes, of which ten fit.
+	const messageSize = 10 + messageOverhead
+	h := newTestHubWith(&now, Limits{MaxBufferedBytes: 10 * messageSize})
 	followed := h.subscribe("followed")
 	for i := range 10 {
 		h.Publish("idle", fmt.Appendf(nil, "idle-%05d", i), false)
 		h.Publish("followed", fmt.Appendf(nil, "foll-%05d", i), false)
 	}
 	checkAccounting(t, h)
-	if h.bytes > 100 {
-		t.Errorf("kept %d bytes, want at most 100", h.bytes)
+	if h.bytes != 10*messageSize {
+		t.Errorf("kept %d bytes, want %d", h.bytes, 10*messageSize)
 	}
 
-	// Ten messages of 10 bytes fit, so the newest five of each channel
-	// remain.
+	// The newest five messages of each channel remain.
 	raws, _ := h.pending("followed", followed)
 	if len(raws) != 5 || string(raws[0]) != "foll-00005" {
 		t.Errorf("listener received %q, want foll-00005 to foll-00009", raws)
@@ -131,10 +132,10 @@ func TestHubByteCapDropsOldest(t *testing.T) {
 
 	// A message as large as the cap leaves only itself, and the channel
 	// that lost every message and has no listener is gone.
-	h.Publish("big", make([]byte, 100), true)
+	h.Publish("big", make([]byte, 10*messageSize-messageOverhead), true)
 	checkAccounting(t, h)
-	if h.bytes != 100 || h.kept != 1 {
-		t.Errorf("kept %d messages of %d bytes, want the one of 100 bytes", h.kept, h.bytes)
+	if h.bytes != 10*messageSize || h.kept != 1 {
+		t.Errorf("kept %d messages of %d bytes, want the one of %d bytes", h.kept, h.bytes, 10*messageSize)
 	}
 	if _, ok := h.channels["idle"]; ok {
 		t.Error("the emptied channel without listener is kept")
