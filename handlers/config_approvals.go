@@ -28,6 +28,9 @@ func closeTexts(kind string) errTexts {
 // PostApproval opens an approval of a service.
 func (h *Configuration) PostApproval(params approval.PostProjectProjectNameStageStageNameServiceServiceNameApprovalParams, _ any) approval.PostProjectProjectNameStageStageNameServiceServiceNameApprovalResponder {
 	a := params.Approval
+	if a == nil {
+		a = &models.Approval{}
+	}
 	open := store.Approval{EventID: a.EventID, KeptnContext: a.KeptnContext, Time: a.Time, Image: a.Image, Tag: a.Tag}
 	if err := h.svc.OpenApproval(params.HTTPRequest.Context(), params.ProjectName, params.StageName, params.ServiceName, open); err != nil {
 		return failConfig(h.log, params.HTTPRequest, openItemTexts, err, approval.NewPostProjectProjectNameStageStageNameServiceServiceNameApprovalDefault)
@@ -82,6 +85,9 @@ func (h *Configuration) DeleteApproval(params approval.DeleteProjectProjectNameS
 // PostRemediation opens a remediation of a service.
 func (h *Configuration) PostRemediation(params remediation.PostProjectProjectNameStageStageNameServiceServiceNameRemediationParams, _ any) remediation.PostProjectProjectNameStageStageNameServiceServiceNameRemediationResponder {
 	r := params.Remediation
+	if r == nil {
+		r = &models.Remediation{}
+	}
 	open := store.Remediation{EventID: r.EventID, KeptnContext: r.KeptnContext, Time: r.Time, Type: r.Type, Action: r.Action}
 	if err := h.svc.OpenRemediation(params.HTTPRequest.Context(), params.ProjectName, params.StageName, params.ServiceName, open); err != nil {
 		return failConfig(h.log, params.HTTPRequest, openItemTexts, err, remediation.NewPostProjectProjectNameStageStageNameServiceServiceNameRemediationDefault)

@@ -41,6 +41,8 @@ type options struct {
 	QueryCacheSize  int64         `long:"query-cache-size" env:"KEPTN_QUERY_CACHE_SIZE" default:"33554432" description:"memory in bytes for the pages of recent event queries on the SQLite store, which polling clients repeat; 0 turns the cache off"`
 	MongoDBURL      string        `long:"mongodb-url" env:"MONGODB_URL" description:"MongoDB connection string; when set, events and the configuration view are kept in MongoDB in the Keptn 0.7 layout instead of the embedded SQLite database"`
 	MongoDBDatabase string        `long:"mongodb-database" env:"MONGODB_DATABASE" description:"MongoDB database to use (default: the one named in --mongodb-url, else keptn)"`
+	WebsocketBuffer int64         `long:"websocket-buffer-size" env:"KEPTN_WEBSOCKET_BUFFER_SIZE" default:"67108864" description:"memory in bytes for the log messages kept for websocket listeners; beyond it the oldest messages are dropped"`
+	WebsocketConns  int           `long:"websocket-max-connections" env:"KEPTN_WEBSOCKET_MAX_CONNECTIONS" default:"1000" description:"maximum open log websocket connections; more get a 503"`
 }
 
 func main() {
@@ -84,6 +86,12 @@ func run(ctx context.Context, opts options, stdout io.Writer) error {
 	if opts.QueryCacheSize < 0 {
 		return fmt.Errorf("invalid --query-cache-size %d: it must be 0 (off) or a positive number of bytes", opts.QueryCacheSize)
 	}
+	if opts.WebsocketBuffer <= 0 {
+		return fmt.Errorf("invalid --websocket-buffer-size %d: it must be a positive number of bytes", opts.WebsocketBuffer)
+	}
+	if opts.WebsocketConns <= 0 {
+		return fmt.Errorf("invalid --websocket-max-connections %d: it must be a positive number", opts.WebsocketConns)
+	}
 	token, generated, err := apiToken(opts)
 	if err != nil {
 		return err
@@ -109,7 +117,7 @@ func run(ctx context.Context, opts options, stdout io.Writer) error {
 		}
 	}()
 
-	logs := logstream.NewHub(log)
+	logs := logstream.NewHub(log, logstream.Limits{MaxBufferedBytes: opts.WebsocketBuffer, MaxConnections: opts.WebsocketConns})
 	router, _, err := server.New(server.Config{
 		APIToken:     token,
 		MaxBodyBytes: opts.MaxBodySize,

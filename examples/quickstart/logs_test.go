@@ -27,7 +27,7 @@ func logServer(t *testing.T) (string, *logstream.Hub, *apimodels.EventContext) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub := logstream.NewHub(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	hub := logstream.NewHub(slog.New(slog.NewTextHandler(io.Discard, nil)), logstream.Limits{})
 	mux := http.NewServeMux()
 	mux.Handle("GET /api/websocket", hub.Handler(signer))
 	srv := httptest.NewServer(mux)

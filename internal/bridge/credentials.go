@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -27,6 +29,10 @@ const fileName = "bridge-credentials.json"
 
 // maxPasswordBytes is the longest password bcrypt hashes in full.
 const maxPasswordBytes = 72
+
+// maxUserBytes is the longest user name. It is far above the names people
+// type, and keeps a request from storing a large file as the name.
+const maxUserBytes = 128
 
 // Store reads and writes the credentials file. It is safe for concurrent use.
 type Store struct {
@@ -71,15 +77,14 @@ func (s *Store) load() (stored, error) {
 	return c, nil
 }
 
-// Set replaces the credentials. An empty user or password, a user with a
-// colon (which basic authentication cannot carry) and a password longer than
-// 72 bytes return an InvalidError that never quotes the password.
+// Set replaces the credentials. An empty password, a password longer than 72
+// bytes and a user that checkUser rejects return an InvalidError that never
+// quotes the password.
 func (s *Store) Set(user, password string) error {
+	if err := checkUser(user); err != nil {
+		return err
+	}
 	switch {
-	case user == "":
-		return &configsvc.InvalidError{Message: "no user provided"}
-	case strings.Contains(user, ":"):
-		return &configsvc.InvalidError{Message: fmt.Sprintf("invalid user %q: it must not contain a colon", user)}
 	case password == "":
 		return &configsvc.InvalidError{Message: "no password provided"}
 	case len(password) > maxPasswordBytes:
@@ -97,6 +102,30 @@ func (s *Store) Set(user, password string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return writeFileAtomic(s.path, raw)
+}
+
+// checkUser checks a user name: not empty, at most maxUserBytes of UTF-8,
+// only printable characters, and no colon, which basic authentication
+// cannot carry.
+func checkUser(user string) error {
+	if user == "" {
+		return &configsvc.InvalidError{Message: "no user provided"}
+	}
+	if len(user) > maxUserBytes {
+		return &configsvc.InvalidError{Message: fmt.Sprintf("invalid user %q...: it has %d bytes, the maximum is %d", user[:32], len(user), maxUserBytes)}
+	}
+	if !utf8.ValidString(user) {
+		return &configsvc.InvalidError{Message: fmt.Sprintf("invalid user %q: it is not valid UTF-8", user)}
+	}
+	if strings.Contains(user, ":") {
+		return &configsvc.InvalidError{Message: fmt.Sprintf("invalid user %q: it must not contain a colon", user)}
+	}
+	for i, r := range user {
+		if !unicode.IsPrint(r) {
+			return &configsvc.InvalidError{Message: fmt.Sprintf("invalid user %q: the character %U at byte %d is not printable; use letters, digits, punctuation and spaces", user, r, i)}
+		}
+	}
+	return nil
 }
 
 // Check reports whether user and password match the stored credentials.

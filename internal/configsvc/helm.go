@@ -16,13 +16,40 @@ import (
 )
 
 // Limits of an uploaded Helm chart archive, which guard against archives that
-// expand far beyond their upload size.
+// expand far beyond their upload size. maxChartEntries counts every tar entry
+// (files, directories, links and the rest), and maxChartUnpacked every byte
+// that gunzip produces, headers included, because reading past an entry
+// costs as much as reading it. maxChartDepth counts the path segments of an
+// entry below the chart's top-level directory.
 const (
-	maxChartFiles      = 10000
+	maxChartEntries    = 10000
 	maxChartUnpacked   = 256 << 20 // bytes
+	maxChartDepth      = 32
 	chartDirectoryMode = 0o755
 	chartFileMode      = 0o644
 )
+
+// errChartTooLarge reports an archive that gunzips to more than
+// maxChartUnpacked bytes.
+var errChartTooLarge = errors.New("chart archive too large")
+
+// cappedReader returns errChartTooLarge once more than n bytes are read.
+type cappedReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.n < 0 {
+		return 0, errChartTooLarge
+	}
+	n, err := c.r.Read(p)
+	c.n -= int64(n)
+	if c.n < 0 {
+		return n, errChartTooLarge
+	}
+	return n, err
+}
 
 // isHelmChart reports whether a service-level path is a Helm chart archive:
 // a .tgz file below a directory named "helm" (matched as a whole path
@@ -54,18 +81,29 @@ func unpackChart(dir string, archive []byte) ([]store.FileChange, error) {
 	if err != nil {
 		return nil, invalid("Could not unarchive Helm chart %q: %v", dir+".tgz", err)
 	}
-	tr := tar.NewReader(gz)
+	tr := tar.NewReader(&cappedReader{r: gz, n: maxChartUnpacked})
+	readFailed := func(err error) error {
+		if errors.Is(err, errChartTooLarge) {
+			return invalid("Could not unarchive Helm chart %q: it unpacks to more than %d bytes, the limit for a chart", dir+".tgz", maxChartUnpacked)
+		}
+		return invalid("Could not unarchive Helm chart %q: %v", dir+".tgz", err)
+	}
 
 	var top string
 	var files []store.FileChange
-	var total int64
-	for {
+	for entries := 0; ; entries++ {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, invalid("Could not unarchive Helm chart %q: %v", dir+".tgz", err)
+			return nil, readFailed(err)
+		}
+		if entries >= maxChartEntries {
+			return nil, invalid("Could not unarchive Helm chart %q: it has more than %d entries (files, directories and links), the limit for a chart", dir+".tgz", maxChartEntries)
+		}
+		if hdr.Size > maxChartUnpacked {
+			return nil, readFailed(errChartTooLarge)
 		}
 		name := strings.TrimPrefix(path.Clean(strings.TrimPrefix(hdr.Name, "./")), "/")
 		first, rest, _ := strings.Cut(name, "/")
@@ -74,20 +112,19 @@ func unpackChart(dir string, archive []byte) ([]store.FileChange, error) {
 		} else if first != top {
 			return nil, invalid("Unexpected amount of unpacked files in Helm chart %q: it must contain one top-level directory, found %q and %q", dir+".tgz", top, first)
 		}
+		if depth := strings.Count(rest, "/") + 1; rest != "" && depth > maxChartDepth {
+			return nil, invalid("Path of Helm chart is invalid: %q in %q has %d path segments below the chart directory, more than the limit of %d", truncateName(hdr.Name), dir+".tgz", depth, maxChartDepth)
+		}
 		if hdr.Typeflag != tar.TypeReg || rest == "" {
 			continue
 		}
 		rel, err := CleanResourceURI(rest)
 		if err != nil {
-			return nil, invalid("Path of Helm chart is invalid: %q in %q", hdr.Name, dir+".tgz")
-		}
-		total += hdr.Size
-		if total > maxChartUnpacked || len(files) >= maxChartFiles {
-			return nil, invalid("Could not unarchive Helm chart %q: it unpacks to more than %d files or %d bytes", dir+".tgz", maxChartFiles, maxChartUnpacked)
+			return nil, invalid("Path of Helm chart is invalid: %q in %q", truncateName(hdr.Name), dir+".tgz")
 		}
 		content, err := io.ReadAll(tr)
 		if err != nil {
-			return nil, invalid("Could not unarchive Helm chart %q: %v", dir+".tgz", err)
+			return nil, readFailed(err)
 		}
 		files = append(files, store.FileChange{Path: dir + "/" + rel, Content: content})
 	}
@@ -96,6 +133,16 @@ func unpackChart(dir string, archive []byte) ([]store.FileChange, error) {
 	}
 	// The new chart replaces the old one, so files it no longer has go.
 	return append([]store.FileChange{{Path: dir, Delete: true}}, files...), nil
+}
+
+// truncateName shortens an entry name for an error message, because a tar
+// name in a PAX header can be up to 1 MiB long in archive/tar.
+func truncateName(name string) string {
+	const maxShown = 200
+	if len(name) <= maxShown {
+		return name
+	}
+	return name[:maxShown] + "..."
 }
 
 // packChart builds a chart archive from the files of a chart directory,

@@ -26,7 +26,7 @@ func TestCloseEndsConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub := NewHub(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	hub := NewHub(slog.New(slog.NewTextHandler(io.Discard, nil)), Limits{})
 	srv := httptest.NewServer(hub.Handler(signer))
 	defer srv.Close()
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/http"
 	"slices"
@@ -24,12 +25,18 @@ const (
 )
 
 // Connection settings. Keptn 0.7 pinged listeners every 2.7 seconds; the keptn
-// CLI warns after 90 seconds without a message.
+// CLI warns after 90 seconds without a message. A producer's message above
+// maxMessageBytes closes its connection with status 1009. The 16 KiB is an
+// estimate that leaves room for a log line with a long error text.
 const (
 	pingInterval    = 2700 * time.Millisecond
 	writeTimeout    = 10 * time.Second
-	maxMessageBytes = 64 << 10
+	maxMessageBytes = 16 << 10
 )
+
+// busyRetryAfter is the Retry-After of the 503 beyond the connection cap, in
+// seconds.
+const busyRetryAfter = "10"
 
 // shutdownReason is the close reason that Close sends with status 1001.
 const shutdownReason = "keptn-api is shutting down"
@@ -39,6 +46,13 @@ type connections struct {
 	mu     sync.Mutex
 	closed bool
 	open   map[*websocket.Conn]struct{}
+	// active counts the requests between acquire and release, including
+	// those still in the handshake.
+	active int
+	// rejected counts the requests rejected for the cap since
+	// lastRejectLog.
+	rejected      int
+	lastRejectLog time.Time
 	// serving counts the handlers that hold a connection of open.
 	serving sync.WaitGroup
 }
@@ -57,6 +71,37 @@ func (c *connections) add(conn *websocket.Conn) bool {
 	c.open[conn] = struct{}{}
 	c.serving.Add(1)
 	return true
+}
+
+// acquire takes one of limit connection slots. It reports false when all are
+// taken; the caller must call release after a true result.
+func (c *connections) acquire(limit int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.active >= limit {
+		c.rejected++
+		return false
+	}
+	c.active++
+	return true
+}
+
+func (c *connections) release() {
+	c.mu.Lock()
+	c.active--
+	c.mu.Unlock()
+}
+
+// logRejected logs the connections rejected for the cap, at most once per
+// interval, so that a flood of connections does not flood the log too.
+func (c *connections) logRejected(log *slog.Logger, limit int, now time.Time, interval time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rejected == 0 || now.Sub(c.lastRejectLog) < interval {
+		return
+	}
+	log.Warn("rejected log websocket connections: too many are open", "rejected", c.rejected, "max", limit)
+	c.rejected, c.lastRejectLog = 0, now
 }
 
 func (c *connections) remove(conn *websocket.Conn) {
@@ -118,6 +163,14 @@ func (h *Hub) Handler(tokens TokenVerifier) http.Handler {
 			httpx.WriteError(w, http.StatusBadRequest, "invalid request: /api/websocket expects a websocket upgrade (Connection: Upgrade, Upgrade: websocket)")
 			return
 		}
+		limit := h.limits.MaxConnections
+		if !h.conns.acquire(limit) {
+			h.conns.logRejected(h.log, limit, h.now(), sweepInterval)
+			w.Header().Set("Retry-After", busyRetryAfter)
+			httpx.WriteError(w, http.StatusServiceUnavailable, fmt.Sprintf("too many log websocket connections: at most %d may be open at a time; retry later", limit))
+			return
+		}
+		defer h.conns.release()
 		conn, err := websocket.Accept(w, r, nil)
 		if err != nil {
 			// Accept has written the error response already.

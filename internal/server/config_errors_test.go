@@ -120,15 +120,15 @@ func TestConfigErrorTexts(t *testing.T) {
 		{"approval close unknown project", del, "/project/nope/stage/dev/service/carts/approval/a-1", "", bad, bad, "Could not close approval: project not found"},
 		{"approval close unknown stage", del, "/project/errs/stage/nope/service/carts/approval/a-1", "", bad, bad, "Could not close approval: stage not found"},
 		{"approval close unknown service", del, "/project/errs/stage/dev/service/nope/approval/a-1", "", bad, bad, "Could not close approval: service not found"},
-		{"approval open unknown project", post, "/project/nope/stage/dev/service/carts/approval", `{"eventId":"a-1"}`, missing, missing, "Project not found"},
-		{"approval open unknown stage", post, "/project/errs/stage/nope/service/carts/approval", `{"eventId":"a-1"}`, missing, missing, "Stage not found"},
-		{"approval open unknown service", post, "/project/errs/stage/dev/service/nope/approval", `{"eventId":"a-1"}`, missing, missing, "Service not found"},
+		{"approval open unknown project", post, "/project/nope/stage/dev/service/carts/approval", `{"eventId":"a-1","keptnContext":"c-1"}`, missing, missing, "Project not found"},
+		{"approval open unknown stage", post, "/project/errs/stage/nope/service/carts/approval", `{"eventId":"a-1","keptnContext":"c-1"}`, missing, missing, "Stage not found"},
+		{"approval open unknown service", post, "/project/errs/stage/dev/service/nope/approval", `{"eventId":"a-1","keptnContext":"c-1"}`, missing, missing, "Service not found"},
 		{"remediations of unknown service", get, "/project/errs/stage/dev/service/nope/remediation", "", missing, missing, "Service not found"},
 		{"remediations of a context of unknown project", get, "/project/nope/stage/dev/service/carts/remediation/c-1", "", missing, missing, "Project not found"},
 		{"remediation close not open", del, "/project/errs/stage/dev/service/carts/remediation/c-1", "", missing, missing, "Could not close remediation: open remediation not found"},
 		{"remediation close unknown project", del, "/project/nope/stage/dev/service/carts/remediation/c-1", "", bad, bad, "Could not close remediation: project not found"},
-		{"remediation open unknown project", post, "/project/nope/stage/dev/service/carts/remediation", `{"eventId":"r-1"}`, missing, missing, "Project not found"},
-		{"remediation open unknown service", post, "/project/errs/stage/dev/service/nope/remediation", `{"eventId":"r-1"}`, missing, missing, "Service not found"},
+		{"remediation open unknown project", post, "/project/nope/stage/dev/service/carts/remediation", `{"eventId":"r-1","keptnContext":"c-1"}`, missing, missing, "Project not found"},
+		{"remediation open unknown service", post, "/project/errs/stage/dev/service/nope/remediation", `{"eventId":"r-1","keptnContext":"c-1"}`, missing, missing, "Service not found"},
 	})
 
 	t.Run("incomplete upstream", func(t *testing.T) {

@@ -100,11 +100,11 @@ func TestConfigApprovals(t *testing.T) {
 		}
 	})
 
-	t.Run("approvals without eventId are not merged", func(t *testing.T) {
-		s.expect(t, http.StatusOK, http.MethodPost, base, `{"keptnContext":"ctx-3"}`)
-		s.expect(t, http.StatusOK, http.MethodPost, base, `{"keptnContext":"ctx-4"}`)
+	t.Run("other eventIds are added", func(t *testing.T) {
+		s.expect(t, http.StatusOK, http.MethodPost, base, `{"eventId":"a-3","keptnContext":"ctx-3"}`)
+		s.expect(t, http.StatusOK, http.MethodPost, base, `{"eventId":"a-4","keptnContext":"ctx-3"}`)
 		list, _ := s.listOpen(t, base, "approvals")
-		checkIDs(t, "approvals", list, "a-1", "a-2", "", "")
+		checkIDs(t, "approvals", list, "a-1", "a-2", "a-3", "a-4")
 	})
 
 	t.Run("pages", func(t *testing.T) {
@@ -113,7 +113,7 @@ func TestConfigApprovals(t *testing.T) {
 		checkIDs(t, "first page", list, "a-1")
 		list, pg = s.listOpen(t, base+"?pageSize=3&nextPageKey=1", "approvals")
 		pg.checkPaging(t, "0", 4)
-		checkIDs(t, "last page", list, "a-2", "", "")
+		checkIDs(t, "last page", list, "a-2", "a-3", "a-4")
 	})
 
 	t.Run("get one", func(t *testing.T) {
@@ -135,7 +135,7 @@ func TestConfigApprovals(t *testing.T) {
 		if err := json.Unmarshal(svc.OpenApprovals, &open); err != nil {
 			t.Fatal(err)
 		}
-		checkIDs(t, "openApprovals", open, "a-1", "a-2", "", "")
+		checkIDs(t, "openApprovals", open, "a-1", "a-2", "a-3", "a-4")
 	})
 
 	t.Run("close", func(t *testing.T) {
@@ -144,13 +144,13 @@ func TestConfigApprovals(t *testing.T) {
 			t.Errorf("body = %s, want none", r.body)
 		}
 		list, _ := s.listOpen(t, base, "approvals")
-		checkIDs(t, "approvals", list, "a-2", "", "")
+		checkIDs(t, "approvals", list, "a-2", "a-3", "a-4")
 		r = s.send(t, http.MethodDelete, configBase+base+"/a-1", "")
 		checkError(t, r, http.StatusNotFound, http.StatusNotFound, "Could not close approval: open approval not found")
 
 		s.expect(t, http.StatusOK, http.MethodDelete, base+"/a-2", "")
 		list, _ = s.listOpen(t, base, "approvals")
-		checkIDs(t, "approvals", list, "", "")
+		checkIDs(t, "approvals", list, "a-3", "a-4")
 	})
 }
 

@@ -48,7 +48,7 @@ type Config struct {
 	// DataDir is the directory of the bridge credentials file.
 	DataDir string
 	// Logs routes the messages of the log websocket. New creates a hub
-	// when it is nil. A caller that passes one can close the websocket
+	// with the default limits when it is nil. A caller that passes one can close the websocket
 	// connections on shutdown with Logs.Close.
 	Logs *logstream.Hub
 	Log  *slog.Logger
@@ -77,7 +77,7 @@ func New(cfg Config) (http.Handler, *eventbus.Bus, error) {
 
 	logs := cfg.Logs
 	if logs == nil {
-		logs = logstream.NewHub(cfg.Log)
+		logs = logstream.NewHub(cfg.Log, logstream.Limits{})
 	}
 	flows := workflow.New(configuration, bus, logs, signer, cfg.Log)
 	apiHandler, err := handlers.NewAPI(bus, cfg.Events, signer, KeptnVersion, cfg.Log).

@@ -155,6 +155,8 @@ func TestWorkflowEvaluationErrors(t *testing.T) {
 			http.StatusBadRequest, 0, `parsing time "2020-11-16T10:00:00Z": extra text: "Z"`},
 		{"start without T", http.MethodPost, path, `{"start":"2020-11-16 10:00:00","timeframe":"5m"}`,
 			http.StatusBadRequest, 0, `parsing time "2020-11-16 10:00:00" as "2006-01-02T15:04:05": cannot parse " 10:00:00" as "T"`},
+		{"end beyond the year 9999", http.MethodPost, path, `{"start":"9999-12-31T23:58:00","timeframe":"5256000m"}`,
+			http.StatusBadRequest, 0, "end date 10009-12-28T23:58:00 is after the year 9999; use an earlier start date or a shorter timeframe"},
 		{"window under a minute", http.MethodPost, path, `{"start":"2020-11-16T10:00:00","end":"2020-11-16T10:00:30"}`,
 			http.StatusBadRequest, 0, "end date must be at least 1 minute after start date"},
 		{"end before start", http.MethodPost, path, `{"start":"2020-11-16T10:00:00","end":"2020-11-16T09:00:00"}`,
@@ -183,12 +185,26 @@ func TestWorkflowBridgeCredentials(t *testing.T) {
 			http.StatusBadRequest, 0, "no password provided"},
 		{"user with colon", http.MethodPost, "/config/bridge", `{"user":"kep:tn","password":"x"}`,
 			http.StatusBadRequest, 0, `invalid user "kep:tn": it must not contain a colon`},
+		{"user with NUL", http.MethodPost, "/config/bridge", `{"user":"kep\u0000tn","password":"x"}`,
+			http.StatusBadRequest, 0, `invalid user "kep\x00tn": the character U+0000 at byte 3 is not printable; use letters, digits, punctuation and spaces`},
+		{"user with newline", http.MethodPost, "/config/bridge", `{"user":"keptn\n","password":"x"}`,
+			http.StatusBadRequest, 0, `invalid user "keptn\n": the character U+000A at byte 5 is not printable; use letters, digits, punctuation and spaces`},
+		{"user with a format character", http.MethodPost, "/config/bridge", `{"user":"kep\u200btn","password":"x"}`,
+			http.StatusBadRequest, 0, `invalid user "kep\u200btn": the character U+200B at byte 3 is not printable; use letters, digits, punctuation and spaces`},
+		{"user too long", http.MethodPost, "/config/bridge", jsonBody(t, map[string]string{"user": strings.Repeat("k", 100000), "password": "x"}),
+			http.StatusBadRequest, 0, `invalid user "` + strings.Repeat("k", 32) + `"...: it has 100000 bytes, the maximum is 128`},
 		{"password too long", http.MethodPost, "/config/bridge", jsonBody(t, map[string]string{"user": "keptn", "password": strings.Repeat("x", 73)}),
 			http.StatusBadRequest, 0, "invalid password: it has 73 bytes, the maximum is 72"},
 		{"password missing", http.MethodPost, "/config/bridge", `{"user":"keptn"}`,
 			http.StatusUnprocessableEntity, 602, "password in body is required"},
 	})
 	checkGone(t, filepath.Join(s.dir, "bridge-credentials.json"))
+
+	// The longest user name and one of non-ASCII letters are accepted.
+	for _, user := range []string{strings.Repeat("k", 128), "Jürgen Müller"} {
+		r := s.send(t, http.MethodPost, apiBase+"/config/bridge", jsonBody(t, map[string]string{"user": user, "password": password}))
+		checkStatus(t, r, http.StatusOK)
+	}
 
 	r := s.send(t, http.MethodPost, apiBase+"/config/bridge", jsonBody(t, map[string]string{"user": "keptn", "password": password}))
 	if checkStatus(t, r, http.StatusOK) && strings.TrimSpace(string(r.body)) != `""` {

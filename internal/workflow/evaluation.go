@@ -30,6 +30,8 @@ const (
 	// maxTimeframeMinutes (ten years) keeps the window inside the range of
 	// time.Duration.
 	maxTimeframeMinutes = 10 * 365 * 24 * 60
+	// maxEvaluationYear is the last year that start and end can have.
+	maxEvaluationYear = 9999
 )
 
 var timeframePattern = regexp.MustCompile(`^([0-9]+)m$`)
@@ -81,7 +83,7 @@ func (w *Workflows) TriggerEvaluation(ctx context.Context, in EvaluationInput) (
 // rules of Keptn 0.7. Without any value it is the 5 minutes before now, and
 // with only a timeframe it is that long before now. Start and timeframe, or
 // start and end, give the window directly. The window must be at least a
-// minute long.
+// minute long and end in the year 9999 at the latest.
 func EvaluationWindow(startText, endText, timeframe string, now time.Time) (start, end time.Time, err error) {
 	switch {
 	case startText != "" && endText == "" && timeframe == "":
@@ -120,6 +122,11 @@ func EvaluationWindow(startText, endText, timeframe string, now time.Time) (star
 	}
 	if end.Sub(start) < minEvaluationWindow {
 		return start, end, invalid("end date must be at least 1 minute after start date")
+	}
+	// The event's layout has four year digits, and RFC 3339 readers reject
+	// a fifth one.
+	if end.Year() > maxEvaluationYear {
+		return start, end, invalid("end date %s is after the year %d; use an earlier start date or a shorter timeframe", end.Format("2006-01-02T15:04:05"), maxEvaluationYear)
 	}
 	return start, end, nil
 }

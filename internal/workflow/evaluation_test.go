@@ -36,6 +36,9 @@ func TestEvaluationWindow(t *testing.T) {
 		{name: "timeframe beyond ten years", timeframe: "99999999999m", wantError: "The time frame format is invalid. Use the format [duration]m, e.g.: 5m"},
 		{name: "timeframe zero", timeframe: "0m", wantError: "end date must be at least 1 minute after start date"},
 		{name: "end 59 seconds after start", start: "2020-11-16T08:00:00", end: "2020-11-16T08:00:59", wantError: "end date must be at least 1 minute after start date"},
+		{name: "end beyond the year 9999", start: "9999-12-31T23:58:00", timeframe: "5256000m", wantError: "end date 10009-12-28T23:58:00 is after the year 9999; use an earlier start date or a shorter timeframe"},
+		{name: "end in the year 10000", start: "9999-12-31T23:58:00", timeframe: "2m", wantError: "end date 10000-01-01T00:00:00 is after the year 9999; use an earlier start date or a shorter timeframe"},
+		{name: "end at the last minute of 9999", start: "9999-12-31T23:58:00", timeframe: "1m", wantStart: time.Date(9999, 12, 31, 23, 58, 0, 0, time.UTC), wantEnd: time.Date(9999, 12, 31, 23, 59, 0, 0, time.UTC)},
 		{name: "start without time", start: "2020-11-16", timeframe: "5m", wantError: `parsing time "2020-11-16" as "2006-01-02T15:04:05": cannot parse "" as "T"`},
 	}
 	for _, tt := range tests {

@@ -66,6 +66,7 @@ func (w *Workflows) CreateProject(ctx context.Context, in CreateProjectInput) (k
 		return keptn.EventContext{}, err
 	}
 
+	defer w.projects.Lock(in.Name)()
 	r, err := w.start()
 	if err != nil {
 		return keptn.EventContext{}, err
@@ -116,6 +117,7 @@ func (w *Workflows) finishProject(ctx context.Context, r *run, in CreateProjectI
 // a retry finds it and completes the delete. No outcome event is stored,
 // because it would belong to the deleted project.
 func (w *Workflows) DeleteProject(ctx context.Context, project string) (keptn.EventContext, error) {
+	defer w.projects.Lock(project)()
 	if _, err := w.config.Project(ctx, project); err != nil {
 		return keptn.EventContext{}, err
 	}

@@ -48,6 +48,7 @@ var serviceDeploymentStrategies = []string{"direct", "duplicate"}
 // error wrapping store.ErrProjectNotFound for an unknown project and one
 // wrapping store.ErrAlreadyExists when a stage has the service.
 func (w *Workflows) CreateService(ctx context.Context, in CreateServiceInput) (keptn.EventContext, error) {
+	defer w.projects.Lock(in.Project)()
 	stages, err := w.checkNewService(ctx, in)
 	if err != nil {
 		return keptn.EventContext{}, err
@@ -167,6 +168,7 @@ func chartURI(service string) string {
 // it. It returns an error wrapping store.ErrProjectNotFound for an unknown
 // project and store.ErrServiceNotFound when no stage has the service.
 func (w *Workflows) DeleteService(ctx context.Context, project, service string) (keptn.EventContext, error) {
+	defer w.projects.Lock(project)()
 	stages, err := w.stagesOf(ctx, project)
 	if err != nil {
 		return keptn.EventContext{}, err

@@ -45,9 +45,9 @@ var (
 	remediationStrategies = []string{"automated"}
 )
 
-// ParseShipyard decodes a base64 shipyard and checks it: valid YAML with only
-// the fields above, at least one stage, valid and unique stage names and
-// known strategy values. It returns the YAML and the shipyard, or an
+// ParseShipyard decodes a base64 shipyard and checks it: one YAML document
+// with only the fields above, at least one stage and no null stage, valid and
+// unique stage names and known strategy values. It returns the YAML and the shipyard, or an
 // InvalidError that names the problem.
 func ParseShipyard(encoded string) ([]byte, Shipyard, error) {
 	raw, err := base64.StdEncoding.DecodeString(encoded)
@@ -55,19 +55,53 @@ func ParseShipyard(encoded string) ([]byte, Shipyard, error) {
 		return nil, Shipyard{}, invalid("invalid shipyard: it is not standard base64 with \"=\" padding (RFC 4648): %v", err)
 	}
 
-	var s Shipyard
+	// The stages decode as pointers because yaml.v3 drops a null element of
+	// a slice of structs, which would hide a "- null" stage.
+	var decoded struct {
+		Stages []*ShipyardStage `yaml:"stages"`
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
-	if err := dec.Decode(&s); err != nil {
+	if err := dec.Decode(&decoded); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, Shipyard{}, invalid("invalid shipyard: it is empty")
 		}
 		return nil, Shipyard{}, invalid("invalid shipyard: %s", yamlErrorText(err))
 	}
+	if err := checkSingleDocument(dec); err != nil {
+		return nil, Shipyard{}, err
+	}
+
+	var s Shipyard
+	for i, st := range decoded.Stages {
+		if st == nil {
+			return nil, Shipyard{}, invalid("invalid shipyard: stage %d is null; give each stage at least a name", i+1)
+		}
+		s.Stages = append(s.Stages, *st)
+	}
 	if err := s.validate(); err != nil {
 		return nil, Shipyard{}, err
 	}
 	return raw, s, nil
+}
+
+// checkSingleDocument checks that the rest of a YAML stream holds no further
+// document with content. An empty document, such as the one a trailing
+// "---" starts, is allowed because it cannot carry stages.
+func checkSingleDocument(dec *yaml.Decoder) error {
+	for n := 2; ; n++ {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return invalid("invalid shipyard: document %d: %s", n, yamlErrorText(err))
+		}
+		if len(doc.Content) != 1 || doc.Content[0].Tag != "!!null" {
+			return invalid("invalid shipyard: it contains more than one YAML document (document %d starts at line %d); put every stage in one document", n, doc.Line)
+		}
+	}
 }
 
 // typeSuffix is the Go type that yaml.v3 names in an unknown-field error.

@@ -17,6 +17,7 @@ import (
 	"github.com/keptn-api/keptn-api/internal/configsvc"
 	"github.com/keptn-api/keptn-api/internal/eventbus"
 	"github.com/keptn-api/keptn-api/internal/keptn"
+	"github.com/keptn-api/keptn-api/internal/keylock"
 	"github.com/keptn-api/keptn-api/internal/logstream"
 	"github.com/keptn-api/keptn-api/store"
 )
@@ -42,6 +43,13 @@ type Workflows struct {
 	signer *keptn.TokenSigner
 	log    *slog.Logger
 	now    func() time.Time
+
+	// projects serialises the workflows of one project name. A workflow
+	// checks the project, changes the configuration and stores or deletes
+	// events in separate steps. A workflow of the same project running in
+	// between could leave events of a deleted project, or a project with
+	// two creation events.
+	projects keylock.Locks
 }
 
 // New returns the workflows.

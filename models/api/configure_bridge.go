@@ -16,11 +16,11 @@ import (
 // swagger:model configureBridge
 type ConfigureBridge struct {
 
-	// Bridge password.
+	// Bridge password, 1 to 72 bytes. Anything else is a 400.
 	// Required: true
 	Password *string `json:"password"`
 
-	// Bridge user name.
+	// Bridge user name: 1 to 128 bytes of printable characters without a colon. Anything else is a 400.
 	// Required: true
 	User *string `json:"user"`
 }

@@ -468,11 +468,11 @@ func init() {
       ],
       "properties": {
         "password": {
-          "description": "Bridge password.",
+          "description": "Bridge password, 1 to 72 bytes. Anything else is a 400.",
           "type": "string"
         },
         "user": {
-          "description": "Bridge user name.",
+          "description": "Bridge user name: 1 to 128 bytes of printable characters without a colon. Anything else is a 400.",
           "type": "string"
         }
       }
@@ -1397,11 +1397,11 @@ func init() {
       ],
       "properties": {
         "password": {
-          "description": "Bridge password.",
+          "description": "Bridge password, 1 to 72 bytes. Anything else is a 400.",
           "type": "string"
         },
         "user": {
-          "description": "Bridge user name.",
+          "description": "Bridge user name: 1 to 128 bytes of printable characters without a colon. Anything else is a 400.",
           "type": "string"
         }
       }

@@ -1298,7 +1298,7 @@ func init() {
         }
       },
       "post": {
-        "description": "Appends the approval to the service's ` + "`" + `openApprovals` + "`" + `. Duplicates are not detected.",
+        "description": "Appends the approval to the service's ` + "`" + `openApprovals` + "`" + `. An approval whose ` + "`" + `eventId` + "`" + ` is open already replaces it. ` + "`" + `eventId` + "`" + ` and ` + "`" + `keptnContext` + "`" + ` must not be empty, else the request is a 400.",
         "tags": [
           "Approval"
         ],
@@ -1448,7 +1448,7 @@ func init() {
         }
       },
       "post": {
-        "description": "Appends the remediation to the service's ` + "`" + `openRemediations` + "`" + `. Duplicates are not detected.",
+        "description": "Appends the remediation to the service's ` + "`" + `openRemediations` + "`" + `. A remediation whose ` + "`" + `eventId` + "`" + ` is open already replaces it. ` + "`" + `eventId` + "`" + ` and ` + "`" + `keptnContext` + "`" + ` must not be empty, else the request is a 400.",
         "tags": [
           "Remediation"
         ],
@@ -4642,7 +4642,7 @@ func init() {
         }
       },
       "post": {
-        "description": "Appends the approval to the service's ` + "`" + `openApprovals` + "`" + `. Duplicates are not detected.",
+        "description": "Appends the approval to the service's ` + "`" + `openApprovals` + "`" + `. An approval whose ` + "`" + `eventId` + "`" + ` is open already replaces it. ` + "`" + `eventId` + "`" + ` and ` + "`" + `keptnContext` + "`" + ` must not be empty, else the request is a 400.",
         "tags": [
           "Approval"
         ],
@@ -4888,7 +4888,7 @@ func init() {
         }
       },
       "post": {
-        "description": "Appends the remediation to the service's ` + "`" + `openRemediations` + "`" + `. Duplicates are not detected.",
+        "description": "Appends the remediation to the service's ` + "`" + `openRemediations` + "`" + `. A remediation whose ` + "`" + `eventId` + "`" + ` is open already replaces it. ` + "`" + `eventId` + "`" + ` and ` + "`" + `keptnContext` + "`" + ` must not be empty, else the request is a 400.",
         "tags": [
           "Remediation"
         ],

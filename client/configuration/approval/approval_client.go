@@ -306,7 +306,7 @@ func (a *Client) GetProjectProjectNameStageStageNameServiceServiceNameApprovalAp
 
 // PostProjectProjectNameStageStageNameServiceServiceNameApproval opens an approval.
 //
-// Appends the approval to the service's `openApprovals`. Duplicates are not detected..
+// Appends the approval to the service's `openApprovals`. An approval whose `eventId` is open already replaces it. `eventId` and `keptnContext` must not be empty, else the request is a 400..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -325,7 +325,7 @@ func (a *Client) PostProjectProjectNameStageStageNameServiceServiceNameApproval(
 
 // PostProjectProjectNameStageStageNameServiceServiceNameApprovalContext opens an approval.
 //
-// Appends the approval to the service's `openApprovals`. Duplicates are not detected..
+// Appends the approval to the service's `openApprovals`. An approval whose `eventId` is open already replaces it. `eventId` and `keptnContext` must not be empty, else the request is a 400..
 //
 // Do not use the deprecated [PostProjectProjectNameStageStageNameServiceServiceNameApprovalParams.Context] with this method: it would be ignored.
 func (a *Client) PostProjectProjectNameStageStageNameServiceServiceNameApprovalContext(ctx context.Context, params *PostProjectProjectNameStageStageNameServiceServiceNameApprovalParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*PostProjectProjectNameStageStageNameServiceServiceNameApprovalOK, error) {

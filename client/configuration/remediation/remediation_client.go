@@ -306,7 +306,7 @@ func (a *Client) GetProjectProjectNameStageStageNameServiceServiceNameRemediatio
 
 // PostProjectProjectNameStageStageNameServiceServiceNameRemediation opens a remediation.
 //
-// Appends the remediation to the service's `openRemediations`. Duplicates are not detected..
+// Appends the remediation to the service's `openRemediations`. A remediation whose `eventId` is open already replaces it. `eventId` and `keptnContext` must not be empty, else the request is a 400..
 //
 // This method does not support injected context.
 // However, timeout and opentracing contexts are honored whenever enabled.
@@ -325,7 +325,7 @@ func (a *Client) PostProjectProjectNameStageStageNameServiceServiceNameRemediati
 
 // PostProjectProjectNameStageStageNameServiceServiceNameRemediationContext opens a remediation.
 //
-// Appends the remediation to the service's `openRemediations`. Duplicates are not detected..
+// Appends the remediation to the service's `openRemediations`. A remediation whose `eventId` is open already replaces it. `eventId` and `keptnContext` must not be empty, else the request is a 400..
 //
 // Do not use the deprecated [PostProjectProjectNameStageStageNameServiceServiceNameRemediationParams.Context] with this method: it would be ignored.
 func (a *Client) PostProjectProjectNameStageStageNameServiceServiceNameRemediationContext(ctx context.Context, params *PostProjectProjectNameStageStageNameServiceServiceNameRemediationParams, authInfo runtime.ClientAuthInfoWriter, opts ...ClientOption) (*PostProjectProjectNameStageStageNameServiceServiceNameRemediationOK, error) {

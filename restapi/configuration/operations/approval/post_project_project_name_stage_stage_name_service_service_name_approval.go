@@ -30,7 +30,7 @@ func NewPostProjectProjectNameStageStageNameServiceServiceNameApproval(ctx *midd
 //
 // # Open an approval
 //
-// Appends the approval to the service's `openApprovals`. Duplicates are not detected.
+// Appends the approval to the service's `openApprovals`. An approval whose `eventId` is open already replaces it. `eventId` and `keptnContext` must not be empty, else the request is a 400.
 type PostProjectProjectNameStageStageNameServiceServiceNameApproval struct {
 	Context *middleware.Context
 	Handler PostProjectProjectNameStageStageNameServiceServiceNameApprovalHandler

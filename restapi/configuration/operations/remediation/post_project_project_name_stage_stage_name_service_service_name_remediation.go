@@ -30,7 +30,7 @@ func NewPostProjectProjectNameStageStageNameServiceServiceNameRemediation(ctx *m
 //
 // # Open a remediation
 //
-// Appends the remediation to the service's `openRemediations`. Duplicates are not detected.
+// Appends the remediation to the service's `openRemediations`. A remediation whose `eventId` is open already replaces it. `eventId` and `keptnContext` must not be empty, else the request is a 400.
 type PostProjectProjectNameStageStageNameServiceServiceNameRemediation struct {
 	Context *middleware.Context
 	Handler PostProjectProjectNameStageStageNameServiceServiceNameRemediationHandler
