@@ -8,6 +8,7 @@ import (
 	"github.com/keptn-api/keptn-api/restapi/configuration/operations/project"
 	"github.com/keptn-api/keptn-api/restapi/configuration/operations/services"
 	"github.com/keptn-api/keptn-api/restapi/configuration/operations/stage"
+	"github.com/keptn-api/keptn-api/store"
 )
 
 // GetProjects lists the projects, one page at a time.
@@ -33,7 +34,7 @@ func (h *Configuration) PostProject(params project.PostProjectParams, _ any) pro
 	texts := errTexts{status: http.StatusBadRequest, exists: "Project already exists"}
 	body := params.Project
 
-	upstream, err := configsvc.CheckUpstream(body.GitUser, body.GitToken, body.GitRemoteURI)
+	upstream, err := h.svc.CheckUpstream(body.GitUser, body.GitToken, body.GitRemoteURI)
 	if err == nil {
 		err = h.svc.CreateProject(params.HTTPRequest.Context(), configsvc.CreateProjectInput{Name: body.ProjectName, Upstream: upstream})
 	}
@@ -65,8 +66,8 @@ func (h *Configuration) PutProject(params project.PutProjectProjectNameParams, _
 	case body.GitUser == "" || body.GitToken == "" || body.GitRemoteURI == "":
 		err = badRequest("Project not updated as Git credentials were missing")
 	default:
-		upstream, _ := configsvc.CheckUpstream(body.GitUser, body.GitToken, body.GitRemoteURI)
-		err = h.svc.SetUpstream(params.HTTPRequest.Context(), params.ProjectName, *upstream)
+		err = h.svc.SetUpstream(params.HTTPRequest.Context(), params.ProjectName,
+			store.Upstream{User: body.GitUser, Token: body.GitToken, RemoteURI: body.GitRemoteURI})
 	}
 	if err != nil {
 		return failConfig(h.log, params.HTTPRequest, texts, err, project.NewPutProjectProjectNameDefault)

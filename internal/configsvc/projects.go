@@ -17,18 +17,6 @@ type CreateProjectInput struct {
 	Files []store.FileChange
 }
 
-// CheckUpstream returns the upstream of user, token and remote URI: nil when
-// all three are empty, an error when only some are given.
-func CheckUpstream(user, token, remoteURI string) (*store.Upstream, error) {
-	switch {
-	case user == "" && token == "" && remoteURI == "":
-		return nil, nil
-	case user == "" || token == "" || remoteURI == "":
-		return nil, invalid("incomplete git upstream: gitUser, gitToken and the remote URI must be given together")
-	}
-	return &store.Upstream{User: user, Token: token, RemoteURI: remoteURI}, nil
-}
-
 // CreateProject creates the repository with metadata.yaml and the given
 // files, one branch per stage in order, and the view entry. A stage branch
 // that the upstream has already is kept as it is. Any failure removes what
@@ -41,6 +29,11 @@ func (s *Service) CreateProject(ctx context.Context, in CreateProjectInput) erro
 	}
 	for _, stage := range in.Stages {
 		if err := ValidateName("stage", stage); err != nil {
+			return err
+		}
+	}
+	if in.Upstream != nil {
+		if err := s.upstreams.checkRemote(in.Upstream.RemoteURI); err != nil {
 			return err
 		}
 	}
@@ -87,6 +80,9 @@ func (s *Service) SetUpstream(ctx context.Context, project string, up store.Upst
 	defer s.locks.lock(project)()
 
 	if _, err := s.view.GetProject(ctx, project); err != nil {
+		return err
+	}
+	if err := s.upstreams.checkRemote(up.RemoteURI); err != nil {
 		return err
 	}
 	if err := s.repos.SetUpstream(ctx, project, up); err != nil {

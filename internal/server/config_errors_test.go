@@ -44,7 +44,7 @@ func TestConfigErrorTexts(t *testing.T) {
 		missing   = http.StatusNotFound
 		resource  = `{"resourceURI":"x.yaml","resourceContent":"eA=="}`
 		resources = `{"resources":[{"resourceURI":"x.yaml","resourceContent":"eA=="}]}`
-		creds     = `{"gitUser":"u","gitToken":"t","gitRemoteURI":"file:///nonexistent"}`
+		creds     = `{"gitUser":"u","gitToken":"t","gitRemoteURI":"https://127.0.0.1:1/nonexistent.git"}`
 	)
 	get, post, put, del := http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
 

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/keptn-api/keptn-api/internal/server"
 )
 
 // configBase is the public base path of the configuration-service
@@ -48,8 +50,15 @@ func startConfigServer(t *testing.T) *configServer {
 // logger. It stops when the test ends.
 func startConfigServerWith(t *testing.T, maxBodyBytes int64, log *slog.Logger) *configServer {
 	t.Helper()
+	return startConfigServerConfig(t, server.Config{MaxBodyBytes: maxBodyBytes, Log: log})
+}
+
+// startConfigServerConfig starts a server with the settings of cfg (see
+// newServerWithConfig). It stops when the test ends.
+func startConfigServerConfig(t *testing.T, cfg server.Config) *configServer {
+	t.Helper()
 	dir := t.TempDir()
-	s, stop, err := newServer(dir, maxBodyBytes, log)
+	s, stop, err := newServerWithConfig(dir, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

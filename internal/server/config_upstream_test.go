@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/keptn-api/keptn-api/internal/server"
 )
 
 // gitHTTPBackend is the CGI program of git's smart HTTP protocol, as the
@@ -360,8 +362,10 @@ func TestConfigUpstreamAddedLater(t *testing.T) {
 // URI as the upstream.
 func TestConfigUpstreamFile(t *testing.T) {
 	t.Parallel()
-	s := startConfigServer(t)
-	remoteDir := filepath.Join(t.TempDir(), "remote.git")
+	root := t.TempDir()
+	s := startConfigServerConfig(t, server.Config{MaxBodyBytes: defaultBodyLimit, FileUpstreamRoot: root,
+		Log: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	remoteDir := filepath.Join(root, "remote.git")
 	git(t, "init", "--quiet", "--bare", "--initial-branch=master", remoteDir)
 	remoteURL := "file://" + remoteDir
 	const p = "filed"
@@ -391,4 +395,101 @@ func TestConfigUpstreamFile(t *testing.T) {
 		t.Errorf("gitRemoteURI = %v, want %s", deref(got.GitRemoteURI), remoteURL)
 	}
 	checkNoSecret(t, "GET /project/"+p, string(r.body), "file-token-unused")
+}
+
+// TestConfigUpstreamFileRestricted checks that a file:// upstream can name
+// only a repository below the configured root and outside the data
+// directory, and that a rejected one is neither created nor written to.
+func TestConfigUpstreamFileRestricted(t *testing.T) {
+	t.Parallel()
+	quiet := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	// victim is a repository outside every allowed root, with one commit.
+	victim := filepath.Join(t.TempDir(), "victim.git")
+	git(t, "init", "--quiet", "--bare", "--initial-branch=master", victim)
+	seed := t.TempDir()
+	git(t, "-C", seed, "init", "--quiet", "--initial-branch=master")
+	git(t, "-C", seed, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "--allow-empty", "-m", "seed")
+	git(t, "-C", seed, "push", "--quiet", victim, "master")
+	victimRefs := git(t, "--git-dir="+victim, "for-each-ref")
+
+	shipyard := "stages:\n  - name: dev\n"
+	rejectAll := func(t *testing.T, s *configServer, remote string, wantInMessage ...string) {
+		t.Helper()
+		responses := map[string]response{
+			"POST configuration-service /project": s.send(t, http.MethodPost, configBase+"/project", projectWithUpstream(t, "up", "u", "file-token-1", remote)),
+			"PUT configuration-service /project":  s.send(t, http.MethodPut, configBase+"/project/existing", projectWithUpstream(t, "existing", "u", "file-token-1", remote)),
+			"POST api /v1/project":                s.send(t, http.MethodPost, "/api/v1/project", projectBody(t, "up", shipyard, "u", "file-token-1", remote)),
+		}
+		for label, r := range responses {
+			if !checkStatus(t, r, http.StatusBadRequest) {
+				continue
+			}
+			msg := errorMessage(r)
+			for _, want := range wantInMessage {
+				if !strings.Contains(msg, want) {
+					t.Errorf("%s: message = %q, want it to contain %q", label, msg, want)
+				}
+			}
+			checkNoSecret(t, label, string(r.body), "file-token-1")
+		}
+		s.expect(t, http.StatusNotFound, http.MethodGet, "/project/up", "")
+		r := s.expect(t, http.StatusOK, http.MethodGet, "/project/existing", "")
+		if strings.Contains(string(r.body), "gitRemoteURI") {
+			t.Errorf("project existing has an upstream after a rejected PUT: %s", r.body)
+		}
+	}
+
+	t.Run("no root", func(t *testing.T) {
+		s := startConfigServer(t)
+		s.createProject(t, "existing", "dev")
+		rejectAll(t, s, "file://"+victim, `"file://`+victim+`"`, "--file-upstream-root", "KEPTN_FILE_UPSTREAM_ROOT")
+	})
+
+	t.Run("with root", func(t *testing.T) {
+		// Every t.TempDir of a test lies in one directory, so taking it as the
+		// root puts the server's data directory below the root too.
+		root := filepath.Dir(t.TempDir())
+		s := startConfigServerConfig(t, server.Config{MaxBodyBytes: defaultBodyLimit, FileUpstreamRoot: root, Log: quiet})
+		if !strings.HasPrefix(s.dir, root+string(filepath.Separator)) {
+			t.Fatalf("data directory %s is not below the root %s", s.dir, root)
+		}
+		s.createProject(t, "existing", "dev")
+		s.createProject(t, "sockshop", "dev")
+		s.putFile(t, stageLevel("sockshop", "dev"), "a.yaml", "a: 1\n")
+		ownHead := branchHead(t, s.repo("sockshop"), "master")
+
+		outside := filepath.Join(root, "link-outside.git")
+		if err := os.Symlink(victim, outside); err != nil {
+			t.Fatal(err)
+		}
+		inData := filepath.Join(root, "link-data.git")
+		if err := os.Symlink(s.repo("sockshop"), inData); err != nil {
+			t.Fatal(err)
+		}
+		cases := []struct{ name, remote, want string }{
+			{"outside the root", "file://" + victim, "outside the directory that --file-upstream-root allows"},
+			{"dot-dot out of the root", "file://" + root + "/../" + strings.TrimPrefix(victim, filepath.Dir(root)+"/"), "outside the directory"},
+			{"symbolic link out of the root", "file://" + outside, "outside the directory"},
+			{"own repository", "file://" + s.repo("sockshop"), "inside the server's data directory"},
+			{"symbolic link into the data directory", "file://" + inData, "inside the server's data directory"},
+			{"file URL with a host", "file://example.com" + victim, "file:///absolute/path"},
+			{"plain path", victim, "http, https or file"},
+			{"relative path", "repos/sockshop.git", "http, https or file"},
+			{"other scheme", "ssh://git@127.0.0.1/x.git", `"ssh"`},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) { rejectAll(t, s, tc.remote, tc.want) })
+		}
+		if got := branchHead(t, s.repo("sockshop"), "master"); got != ownHead {
+			t.Errorf("master of sockshop moved from %s to %s", ownHead, got)
+		}
+		if files := gitFiles(t, s.repo("sockshop"), "dev"); !slices.Equal(files, []string{"a.yaml", "metadata.yaml"}) {
+			t.Errorf("files of sockshop dev = %v", files)
+		}
+	})
+
+	if got := git(t, "--git-dir="+victim, "for-each-ref"); got != victimRefs {
+		t.Errorf("victim refs changed:\n%s\nwant:\n%s", got, victimRefs)
+	}
 }

@@ -63,6 +63,13 @@ func startServer(t *testing.T, maxBodyBytes int64) *testServer {
 // newServer starts a server whose stores live in dir. stop closes the
 // server and then the stores.
 func newServer(dir string, maxBodyBytes int64, log *slog.Logger) (s *testServer, stop func() error, err error) {
+	return newServerWithConfig(dir, server.Config{MaxBodyBytes: maxBodyBytes, Log: log})
+}
+
+// newServerWithConfig is newServer with the settings of cfg: its body
+// limit, logger and file upstream root. The stores, token and data
+// directory are set here.
+func newServerWithConfig(dir string, cfg server.Config) (s *testServer, stop func() error, err error) {
 	events, err := sqlite.Open(context.Background(), filepath.Join(dir, "events.db"), sqlite.Options{})
 	if err != nil {
 		return nil, nil, fmt.Errorf("open SQLite store: %w", err)
@@ -72,15 +79,10 @@ func newServer(dir string, maxBodyBytes int64, log *slog.Logger) (s *testServer,
 		events.Close()
 		return nil, nil, fmt.Errorf("open git repositories: %w", err)
 	}
-	router, _, err := server.New(server.Config{
-		APIToken:     testToken,
-		MaxBodyBytes: maxBodyBytes,
-		Events:       events,
-		Projects:     events,
-		Repositories: repos,
-		DataDir:      dir,
-		Log:          log,
-	})
+	cfg.APIToken = testToken
+	cfg.Events, cfg.Projects, cfg.Repositories = events, events, repos
+	cfg.DataDir = dir
+	router, _, err := server.New(cfg)
 	if err != nil {
 		events.Close()
 		repos.Close()
