@@ -66,6 +66,13 @@ type Repositories interface {
 	// MainBranch returns the name of the main branch, or ErrNotFound.
 	MainBranch(ctx context.Context, project string) (string, error)
 
+	// NewMainBranch returns the name of the main branch that
+	// CreateRepository would give a project with this upstream (nil for
+	// none) now, without creating or pushing anything. With an upstream it
+	// reads the remote's default branch, so it can return an error wrapping
+	// ErrUpstream.
+	NewMainBranch(ctx context.Context, project string, upstream *Upstream) (string, error)
+
 	// Branches returns every branch except the main branch, sorted.
 	Branches(ctx context.Context, project string) ([]string, error)
 

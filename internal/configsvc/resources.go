@@ -217,15 +217,17 @@ func (s *Service) ReadResource(ctx context.Context, level Level, uri, commitID s
 // quickLocation returns where the files of a level are without asking the
 // view: the stage names its branch and the service its directory.
 func (s *Service) quickLocation(ctx context.Context, level Level) (location, error) {
-	switch {
-	case level.Stage == "":
+	if level.Stage == "" {
 		branch, err := s.repos.MainBranch(ctx, level.Project)
 		return location{branch: branch}, err
-	case level.Service == "":
-		return location{branch: level.Stage}, nil
-	default:
-		return location{branch: level.Stage, dir: level.Service + "/"}, nil
 	}
+	if err := s.checkStageName(ctx, level.Project, level.Stage); err != nil {
+		return location{}, err
+	}
+	if level.Service == "" {
+		return location{branch: level.Stage}, nil
+	}
+	return location{branch: level.Stage, dir: level.Service + "/"}, nil
 }
 
 // explainMissing turns a failed read into the error that names what is

@@ -42,8 +42,12 @@ func (s *configServer) repo(project string) string {
 // goes to the test output.
 func startConfigServer(t *testing.T) *configServer {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return startConfigServerWith(t, defaultBodyLimit, log)
+	return startConfigServerWith(t, defaultBodyLimit, quietLog(t))
+}
+
+// quietLog is a logger that writes warnings and errors to the test output.
+func quietLog(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // startConfigServerWith starts a server with the given body limit and

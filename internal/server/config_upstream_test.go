@@ -363,8 +363,7 @@ func TestConfigUpstreamAddedLater(t *testing.T) {
 func TestConfigUpstreamFile(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
-	s := startConfigServerConfig(t, server.Config{MaxBodyBytes: defaultBodyLimit, FileUpstreamRoot: root,
-		Log: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	s := startConfigServerConfig(t, server.Config{MaxBodyBytes: defaultBodyLimit, FileUpstreamRoot: root, Log: quietLog(t)})
 	remoteDir := filepath.Join(root, "remote.git")
 	git(t, "init", "--quiet", "--bare", "--initial-branch=master", remoteDir)
 	remoteURL := "file://" + remoteDir
@@ -402,7 +401,6 @@ func TestConfigUpstreamFile(t *testing.T) {
 // directory, and that a rejected one is neither created nor written to.
 func TestConfigUpstreamFileRestricted(t *testing.T) {
 	t.Parallel()
-	quiet := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	// victim is a repository outside every allowed root, with one commit.
 	victim := filepath.Join(t.TempDir(), "victim.git")
@@ -450,7 +448,7 @@ func TestConfigUpstreamFileRestricted(t *testing.T) {
 		// Every t.TempDir of a test lies in one directory, so taking it as the
 		// root puts the server's data directory below the root too.
 		root := filepath.Dir(t.TempDir())
-		s := startConfigServerConfig(t, server.Config{MaxBodyBytes: defaultBodyLimit, FileUpstreamRoot: root, Log: quiet})
+		s := startConfigServerConfig(t, server.Config{MaxBodyBytes: defaultBodyLimit, FileUpstreamRoot: root, Log: quietLog(t)})
 		if !strings.HasPrefix(s.dir, root+string(filepath.Separator)) {
 			t.Fatalf("data directory %s is not below the root %s", s.dir, root)
 		}

@@ -29,6 +29,7 @@ func RunRepositories(t *testing.T, newStore func(t *testing.T) store.Repositorie
 		{"RecreateAfterDelete", testRepoRecreateAfterDelete},
 		{"InitialFilesOnMain", testRepoInitialFiles},
 		{"MainBranch", testRepoMainBranch},
+		{"NewMainBranch", testRepoNewMainBranch},
 		{"BranchForksFromMainHead", testRepoBranchForks},
 		{"BranchIsolation", testRepoBranchIsolation},
 		{"CreateBranchDuplicate", testRepoCreateBranchDuplicate},
@@ -270,6 +271,23 @@ func testRepoMainBranch(t *testing.T, s store.Repositories) {
 	createRepoBranch(t, s, "sockshop", "dev")
 	if got := repoMainBranch(t, s, "sockshop"); got != v.Branch {
 		t.Errorf("MainBranch after CreateBranch = %q, want %q", got, v.Branch)
+	}
+}
+
+func testRepoNewMainBranch(t *testing.T, s store.Repositories) {
+	want, err := s.NewMainBranch(context.Background(), "sockshop", nil)
+	if err != nil {
+		t.Fatalf("NewMainBranch: %v", err)
+	}
+	if want == "" {
+		t.Fatal("NewMainBranch returned an empty name")
+	}
+	if _, err := s.MainBranch(context.Background(), "sockshop"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("MainBranch after NewMainBranch: err = %v, want ErrNotFound (nothing created)", err)
+	}
+	v := createRepo(t, s, "sockshop", fileChange("metadata.yaml", "x"))
+	if v.Branch != want {
+		t.Errorf("CreateRepository Branch = %q, want %q from NewMainBranch", v.Branch, want)
 	}
 }
 
