@@ -34,6 +34,7 @@ type errTexts struct {
 // text. Other errors pass unchanged to the funnel.
 func (t errTexts) translate(err error) error {
 	var inv *configsvc.InvalidError
+	var conflict *configsvc.ConflictError
 	mapping := []struct {
 		target error
 		text   string
@@ -48,6 +49,8 @@ func (t errTexts) translate(err error) error {
 	switch {
 	case errors.As(err, &inv):
 		return badRequest("%s", inv.Message)
+	case errors.As(err, &conflict):
+		return &clientError{status: http.StatusConflict, message: conflict.Message}
 	case errors.Is(err, store.ErrAlreadyExists) && t.exists != "":
 		return badRequest("%s", t.exists)
 	case errors.Is(err, store.ErrUpstream):

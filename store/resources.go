@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // ErrUpstream reports that the git upstream of a project could not be
@@ -25,6 +26,26 @@ type Version struct {
 	// UpstreamURL is the remote URI without credentials, or "" when the
 	// project has no upstream.
 	UpstreamURL string
+}
+
+// PathConflictError reports a change that would make one path both a file
+// and a directory. Commit returns it, wrapped, and writes nothing.
+type PathConflictError struct {
+	// Path is the path of the change.
+	Path string
+	// Existing is the path in the way: a file that Path needs as a
+	// directory, or the directory at Path itself. It exists on the branch
+	// or was written by an earlier change of the same set.
+	Existing string
+	// ExistingIsDir reports that Existing is a directory.
+	ExistingIsDir bool
+}
+
+func (e *PathConflictError) Error() string {
+	if e.ExistingIsDir {
+		return fmt.Sprintf("write %q: the path is a directory", e.Path)
+	}
+	return fmt.Sprintf("write %q: %q is a file, not a directory", e.Path, e.Existing)
 }
 
 // FileChange is one change of a commit. Path is a slash-separated path
@@ -89,8 +110,8 @@ type Repositories interface {
 	// pushes it when the project has an upstream. A change set that changes
 	// nothing makes no commit and returns the current head. It returns
 	// ErrNotFound for an unknown project or branch, or for a Delete of a
-	// path that does not exist, and an error wrapping ErrUpstream when the
-	// push fails; the commit is then not kept.
+	// path that does not exist, a wrapped *PathConflictError, and an error
+	// wrapping ErrUpstream when the push fails; the commit is then not kept.
 	Commit(ctx context.Context, project, branch, message string, changes []FileChange) (Version, error)
 
 	// ReadFile returns the content of a file at the head of a branch, or at

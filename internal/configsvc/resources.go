@@ -79,7 +79,7 @@ func (s *Service) WriteResources(ctx context.Context, level Level, resources []R
 	}
 	v, err := s.repos.Commit(ctx, level.Project, loc.branch, message, changes)
 	if err != nil {
-		return store.Version{}, s.explainWriteError(ctx, level, err)
+		return store.Version{}, s.explainWriteError(ctx, level, pathConflict(err, loc.dir))
 	}
 	if level.Stage == "" {
 		if err := s.updateShipyard(ctx, level.Project, resources); err != nil {
@@ -117,6 +117,21 @@ func (s *Service) explainWriteError(ctx context.Context, level Level, err error)
 		return rerr
 	}
 	return err
+}
+
+// pathConflict turns a *store.PathConflictError into a ConflictError whose
+// message names the paths relative to the level's directory dir ("" or
+// "<service>/"). Other errors pass unchanged.
+func pathConflict(err error, dir string) error {
+	var pc *store.PathConflictError
+	if !errors.As(err, &pc) {
+		return err
+	}
+	path, existing := strings.TrimPrefix(pc.Path, dir), strings.TrimPrefix(pc.Existing, dir)
+	if pc.ExistingIsDir {
+		return &ConflictError{Message: fmt.Sprintf("resource %q conflicts with the directory %q: a path cannot be both a file and a directory", path, existing)}
+	}
+	return &ConflictError{Message: fmt.Sprintf("resource %q conflicts with the file %q: a path cannot be both a file and a directory", path, existing)}
 }
 
 // updateShipyard copies the content of a written shipyard.yaml into the view.
@@ -368,7 +383,7 @@ func (s *Service) WriteServiceResources(ctx context.Context, project, service st
 			return err
 		}
 		if _, err := s.repos.Commit(ctx, project, stage, message, stageChanges); err != nil {
-			return fmt.Errorf("stage %q: %w", stage, err)
+			return fmt.Errorf("stage %q: %w", stage, pathConflict(err, service+"/"))
 		}
 	}
 	return nil

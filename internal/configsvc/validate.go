@@ -15,6 +15,15 @@ type InvalidError struct {
 
 func (e *InvalidError) Error() string { return e.Message }
 
+// ConflictError reports a request that contradicts what is stored, such as
+// a resource path that would be a file and a directory at once. Its message
+// names the paths and is safe to return to the client.
+type ConflictError struct {
+	Message string
+}
+
+func (e *ConflictError) Error() string { return e.Message }
+
 func invalid(format string, args ...any) error {
 	return &InvalidError{Message: fmt.Sprintf(format, args...)}
 }

@@ -119,7 +119,7 @@ func (b *treeBuilder) apply(c store.FileChange) error {
 		case e == nil:
 			e = &editEntry{mode: filemode.Dir, dir: &dirEdit{loaded: true, changed: make(map[string]*editEntry)}}
 		case e.mode != filemode.Dir:
-			return fmt.Errorf("write %q: %q is not a directory", c.Path, strings.Join(segs[:i+1], "/"))
+			return &store.PathConflictError{Path: c.Path, Existing: strings.Join(segs[:i+1], "/")}
 		}
 		next, err := b.subdir(d, seg, e)
 		if err != nil {
@@ -138,7 +138,7 @@ func (b *treeBuilder) apply(c store.FileChange) error {
 		return nil
 	}
 	if existing != nil && existing.mode == filemode.Dir {
-		return fmt.Errorf("write %q: the path is a directory", c.Path)
+		return &store.PathConflictError{Path: c.Path, Existing: c.Path, ExistingIsDir: true}
 	}
 
 	h := plumbing.ComputeHash(plumbing.BlobObject, c.Content)

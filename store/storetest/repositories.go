@@ -39,6 +39,7 @@ func RunRepositories(t *testing.T, newStore func(t *testing.T) store.Repositorie
 		{"CommitDeleteDirectory", testRepoCommitDeleteDirectory},
 		{"CommitDeleteMissingPath", testRepoCommitDeleteMissing},
 		{"CommitNoOp", testRepoCommitNoOp},
+		{"CommitPathConflict", testRepoCommitPathConflict},
 		{"CommitAppliesInOrder", testRepoCommitOrder},
 		{"NestedPaths", testRepoNestedPaths},
 		{"ReadFileAtHead", testRepoReadAtHead},
@@ -288,6 +289,34 @@ func testRepoNewMainBranch(t *testing.T, s store.Repositories) {
 	v := createRepo(t, s, "sockshop", fileChange("metadata.yaml", "x"))
 	if v.Branch != want {
 		t.Errorf("CreateRepository Branch = %q, want %q from NewMainBranch", v.Branch, want)
+	}
+}
+
+func testRepoCommitPathConflict(t *testing.T, s store.Repositories) {
+	v := createRepo(t, s, "sockshop", fileChange("cf", "file"), fileChange("dir/x", "x"))
+	cases := []struct {
+		name    string
+		changes []store.FileChange
+		want    store.PathConflictError
+	}{
+		{"below a file", []store.FileChange{fileChange("cf/y", "y")}, store.PathConflictError{Path: "cf/y", Existing: "cf"}},
+		{"file over a directory", []store.FileChange{fileChange("dir", "d")}, store.PathConflictError{Path: "dir", Existing: "dir", ExistingIsDir: true}},
+		{"both in one set", []store.FileChange{fileChange("new", "n"), fileChange("new/z", "z")}, store.PathConflictError{Path: "new/z", Existing: "new"}},
+		{"directory then file in one set", []store.FileChange{fileChange("d2/z", "z"), fileChange("d2", "f")}, store.PathConflictError{Path: "d2", Existing: "d2", ExistingIsDir: true}},
+	}
+	for _, tc := range cases {
+		_, err := s.Commit(context.Background(), "sockshop", v.Branch, "Added resources", tc.changes)
+		var conflict *store.PathConflictError
+		if !errors.As(err, &conflict) {
+			t.Errorf("%s: Commit err = %v, want a *store.PathConflictError", tc.name, err)
+			continue
+		}
+		if *conflict != tc.want {
+			t.Errorf("%s: conflict = %+v, want %+v", tc.name, *conflict, tc.want)
+		}
+	}
+	if files := listRepoFiles(t, s, "sockshop", v.Branch, ""); !slices.Equal(files, []string{"cf", "dir/x"}) {
+		t.Errorf("files after the rejected commits = %v, want [cf dir/x]", files)
 	}
 }
 
