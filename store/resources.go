@@ -114,6 +114,13 @@ type Repositories interface {
 	// wrapping ErrUpstream when the push fails; the commit is then not kept.
 	Commit(ctx context.Context, project, branch, message string, changes []FileChange) (Version, error)
 
+	// CheckCommit returns the error that Commit would return for changes on
+	// the head of branch before it pushes: ErrNotFound for an unknown
+	// project or branch or for a Delete of a missing path, or a wrapped
+	// *PathConflictError. It writes nothing, so a caller can check the
+	// changes of several branches before it commits to the first.
+	CheckCommit(ctx context.Context, project, branch string, changes []FileChange) error
+
 	// ReadFile returns the content of a file at the head of a branch, or at
 	// commitID when it is not "", with the version it was read from. It
 	// returns ErrNotFound for an unknown project, branch, commit or file.

@@ -367,8 +367,17 @@ func (s *Service) serviceStages(ctx context.Context, project, service string) ([
 }
 
 // WriteServiceResources writes resources of a service to every stage, one
-// commit per stage.
+// commit per stage. The changes of every stage are checked before the first
+// commit, so a path conflict or a missing branch in any stage leaves every
+// stage as it was.
+//
+// NOTE: a push to the upstream can still fail after earlier stages were
+// committed and pushed; those commits stay.
 func (s *Service) WriteServiceResources(ctx context.Context, project, service string, resources []Resource, message string) error {
+	// The lock keeps stage deletes and other all-stage writes out between
+	// the check and the commits. Single-level resource writes do not take it.
+	defer s.locks.lock(project)()
+
 	stages, err := s.serviceStages(ctx, project, service)
 	if err != nil {
 		return err
@@ -377,16 +386,32 @@ func (s *Service) WriteServiceResources(ctx context.Context, project, service st
 	if err != nil {
 		return err
 	}
-	for _, stage := range stages {
-		stageChanges, err := s.dropMissingDeletes(ctx, project, stage, changes)
-		if err != nil {
-			return err
+	perStage := make([][]store.FileChange, len(stages))
+	for i, stage := range stages {
+		perStage[i], err = s.dropMissingDeletes(ctx, project, stage, changes)
+		if err == nil {
+			err = s.repos.CheckCommit(ctx, project, stage, perStage[i])
 		}
-		if _, err := s.repos.Commit(ctx, project, stage, message, stageChanges); err != nil {
-			return fmt.Errorf("stage %q: %w", stage, pathConflict(err, service+"/"))
+		if err != nil {
+			return inStage(stage, pathConflict(err, service+"/"))
+		}
+	}
+	for i, stage := range stages {
+		if _, err := s.repos.Commit(ctx, project, stage, message, perStage[i]); err != nil {
+			return inStage(stage, pathConflict(err, service+"/"))
 		}
 	}
 	return nil
+}
+
+// inStage adds the stage to an error of a write to several stages, keeping a
+// ConflictError one.
+func inStage(stage string, err error) error {
+	var conflict *ConflictError
+	if errors.As(err, &conflict) {
+		return &ConflictError{Message: fmt.Sprintf("stage %q: %s", stage, conflict.Message)}
+	}
+	return fmt.Errorf("stage %q: %w", stage, err)
 }
 
 // ReadServiceResource returns a service's file from the first stage, in

@@ -58,3 +58,38 @@ func TestConfigResourcePathConflicts(t *testing.T) {
 		t.Errorf("files of master = %v", files)
 	}
 }
+
+// TestConfigServiceResourcesAllStagesAtomic writes service resources to all
+// stages where only the last stage has a path conflict: the write is a 409
+// naming that stage, and no stage gets a commit.
+func TestConfigServiceResourcesAllStagesAtomic(t *testing.T) {
+	t.Parallel()
+	s := startConfigServer(t)
+	s.createProject(t, "atomic", "dev", "staging", "production")
+	s.createService(t, "atomic", "carts", "dev", "staging", "production")
+	s.putFile(t, serviceLevel("atomic", "production", "carts"), "cf", "file\n")
+	stages := []string{"dev", "staging", "production"}
+	heads := map[string]string{}
+	for _, stage := range stages {
+		heads[stage] = branchHead(t, s.repo("atomic"), stage)
+	}
+
+	for _, method := range []string{http.MethodPost, http.MethodPut} {
+		body := resourcesBody(t, "ok.yaml", "ok: 1\n", "cf/y", "hi")
+		r := s.send(t, method, configBase+defaultsLevel("atomic", "carts").resourceList(), body)
+		if !checkStatus(t, r, http.StatusConflict) {
+			continue
+		}
+		if msg := errorMessage(r); !strings.Contains(msg, `"production"`) || !strings.Contains(msg, `"cf/y"`) || !strings.Contains(msg, `"cf"`) {
+			t.Errorf("%s: message = %q, want it to name the stage production, cf/y and cf", method, msg)
+		}
+	}
+	r := s.send(t, http.MethodPut, configBase+defaultsLevel("atomic", "carts").resourcePath("cf/z"), `{"resourceURI":"cf/z","resourceContent":"aGk="}`)
+	checkStatus(t, r, http.StatusConflict)
+
+	for _, stage := range stages {
+		if got := branchHead(t, s.repo("atomic"), stage); got != heads[stage] {
+			t.Errorf("stage %s moved from %s to %s", stage, heads[stage], got)
+		}
+	}
+}

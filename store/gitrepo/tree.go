@@ -238,11 +238,9 @@ func (r *repo) buildCommit(parent plumbing.Hash, message string, changes []store
 		baseTree = c.tree
 	}
 
-	b := newTreeBuilder(r, baseTree)
-	for _, c := range changes {
-		if err := b.apply(c); err != nil {
-			return plumbing.ZeroHash, false, err
-		}
+	b, err := r.applyChanges(baseTree, changes)
+	if err != nil {
+		return plumbing.ZeroHash, false, err
 	}
 	tree, err := b.finish()
 	if err != nil {
@@ -259,6 +257,18 @@ func (r *repo) buildCommit(parent plumbing.Hash, message string, changes []store
 		return plumbing.ZeroHash, false, err
 	}
 	return h, true, nil
+}
+
+// applyChanges applies changes to the tree baseTree (zero for none) in a new
+// tree builder. Nothing is written until the builder's batch is published.
+func (r *repo) applyChanges(baseTree plumbing.Hash, changes []store.FileChange) (*treeBuilder, error) {
+	b := newTreeBuilder(r, baseTree)
+	for _, c := range changes {
+		if err := b.apply(c); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 func addCommit(b *objectBatch, tree, parent plumbing.Hash, message string) (plumbing.Hash, error) {

@@ -313,6 +313,29 @@ func (s *Store) Commit(ctx context.Context, project, branch, message string, cha
 	return st.version(branch, next), nil
 }
 
+// CheckCommit applies changes to the tree of the branch's head in memory
+// and drops the result.
+func (s *Store) CheckCommit(ctx context.Context, project, branch string, changes []store.FileChange) error {
+	p, st, err := s.lockExisting(ctx, project)
+	if err != nil {
+		return err
+	}
+	defer p.write.Unlock()
+
+	head, ok := st.heads[branch]
+	if !ok {
+		return errBranchNotFound(project, branch)
+	}
+	c, err := st.repo.commit(locked, head)
+	if err == nil {
+		_, err = st.repo.applyChanges(c.tree, changes)
+	}
+	if err != nil {
+		return fmt.Errorf("gitrepo: project %q: branch %q: check changes: %w", project, branch, err)
+	}
+	return nil
+}
+
 // pushCommit pushes candidate to branch. When the remote rejects the push
 // because its branch moved ahead, it fetches that branch, applies the same
 // changes onto the remote head and tries again, up to Options.PushAttempts

@@ -40,6 +40,7 @@ func RunRepositories(t *testing.T, newStore func(t *testing.T) store.Repositorie
 		{"CommitDeleteMissingPath", testRepoCommitDeleteMissing},
 		{"CommitNoOp", testRepoCommitNoOp},
 		{"CommitPathConflict", testRepoCommitPathConflict},
+		{"CheckCommit", testRepoCheckCommit},
 		{"CommitAppliesInOrder", testRepoCommitOrder},
 		{"NestedPaths", testRepoNestedPaths},
 		{"ReadFileAtHead", testRepoReadAtHead},
@@ -317,6 +318,33 @@ func testRepoCommitPathConflict(t *testing.T, s store.Repositories) {
 	}
 	if files := listRepoFiles(t, s, "sockshop", v.Branch, ""); !slices.Equal(files, []string{"cf", "dir/x"}) {
 		t.Errorf("files after the rejected commits = %v, want [cf dir/x]", files)
+	}
+}
+
+func testRepoCheckCommit(t *testing.T, s store.Repositories) {
+	ctx := context.Background()
+	v := createRepo(t, s, "sockshop", fileChange("cf", "file"))
+	if err := s.CheckCommit(ctx, "sockshop", v.Branch, []store.FileChange{fileChange("ok/x", "x")}); err != nil {
+		t.Errorf("CheckCommit of valid changes: %v", err)
+	}
+	var conflict *store.PathConflictError
+	if err := s.CheckCommit(ctx, "sockshop", v.Branch, []store.FileChange{fileChange("cf/y", "y")}); !errors.As(err, &conflict) {
+		t.Errorf("CheckCommit below a file: err = %v, want a *store.PathConflictError", err)
+	}
+	if err := s.CheckCommit(ctx, "sockshop", v.Branch, []store.FileChange{deleteChange("missing")}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CheckCommit deleting a missing path: err = %v, want ErrNotFound", err)
+	}
+	if err := s.CheckCommit(ctx, "sockshop", "nope", []store.FileChange{fileChange("x", "x")}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CheckCommit on an unknown branch: err = %v, want ErrNotFound", err)
+	}
+	if err := s.CheckCommit(ctx, "nope", v.Branch, []store.FileChange{fileChange("x", "x")}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CheckCommit on an unknown project: err = %v, want ErrNotFound", err)
+	}
+	if _, got := readRepoFile(t, s, "sockshop", v.Branch, "", "cf"); got.CommitID != v.CommitID {
+		t.Errorf("head after CheckCommit = %s, want %s", got.CommitID, v.CommitID)
+	}
+	if files := listRepoFiles(t, s, "sockshop", v.Branch, ""); !slices.Equal(files, []string{"cf"}) {
+		t.Errorf("files after CheckCommit = %v, want [cf]", files)
 	}
 }
 
