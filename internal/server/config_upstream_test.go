@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -115,6 +116,14 @@ func checkNoSecret(t *testing.T, label, text, secret string) {
 		t.Errorf("%s contains the token: %s", label, text)
 	}
 }
+
+// maskInWord matches a secret mask glued to a letter or digit, the trace of
+// a short token masked inside ordinary words; standaloneT matches the token
+// "t" on its own.
+var (
+	maskInWord  = regexp.MustCompile(`[A-Za-z0-9]\*{8}|\*{8}[A-Za-z0-9]`)
+	standaloneT = regexp.MustCompile(`(^|[^A-Za-z0-9])t($|[^A-Za-z0-9])`)
+)
 
 // TestConfigUpstreamHTTP creates a project whose upstream is a git server
 // over HTTP with basic authentication, and checks that every write reaches
@@ -256,6 +265,19 @@ func TestConfigUpstreamHTTP(t *testing.T) {
 		// A re-try with the right token succeeds.
 		s.expect(t, http.StatusNoContent, http.MethodPost, "/project", projectWithUpstream(t, "wrongtoken", user, token, otherURL))
 		checkNoSecret(t, "log", logs.String(), wrong)
+	})
+
+	t.Run("short token", func(t *testing.T) {
+		otherURL, _ := remote.newRepo(t, "shorttoken")
+		r := s.send(t, http.MethodPost, configBase+"/project", projectWithUpstream(t, "shorttoken", user, "t", otherURL))
+		checkStatus(t, r, http.StatusBadRequest)
+		msg := errorMessage(r)
+		if maskInWord.MatchString(msg) {
+			t.Errorf("message = %q: the one-letter token was masked inside words", msg)
+		}
+		if standaloneT.MatchString(msg) {
+			t.Errorf("message = %q contains the token t on its own", msg)
+		}
 	})
 
 	t.Run("token only in the upstream file", func(t *testing.T) {
