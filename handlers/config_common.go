@@ -59,7 +59,7 @@ func (t errTexts) translate(err error) error {
 			status = http.StatusBadRequest
 		}
 		// Repository errors mask the token, so their text is safe to return.
-		return &clientError{status: status, message: err.Error()}
+		return &clientError{status: status, message: clientText(err)}
 	}
 	for _, m := range mapping {
 		if m.text != "" && errors.Is(err, m.target) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 
 	"github.com/keptn-api/keptn-api/internal/httpx"
 	"github.com/keptn-api/keptn-api/store"
@@ -55,6 +56,16 @@ var errorStatuses = []struct {
 	{context.DeadlineExceeded, http.StatusServiceUnavailable},
 }
 
+// internalPrefix matches the package prefixes that store errors carry for
+// the log, such as "gitrepo: ".
+var internalPrefix = regexp.MustCompile(`\b(gitrepo|sqlite|configsvc|workflow): `)
+
+// clientText is the message of a store error that reaches the client as a
+// 4xx without an operation's own text: its text without package prefixes.
+func clientText(err error) string {
+	return internalPrefix.ReplaceAllString(err.Error(), "")
+}
+
 // errorResponse is the one place where handler errors become a status, a
 // body code and a message. A 5xx is logged once at error level with its
 // cause, and its message carries only the request id; a 4xx is logged at
@@ -83,7 +94,7 @@ func errorStatus(r *http.Request, log *slog.Logger, err error) (int, string) {
 		}
 		if m.status < 500 {
 			log.Debug("request rejected", "request_id", id, "status", m.status, "error", err)
-			return m.status, err.Error()
+			return m.status, clientText(err)
 		}
 		log.Warn("request aborted", "request_id", id, "error", err)
 		return m.status, "request aborted (request id " + id + ")"

@@ -65,7 +65,8 @@ type FileChange struct {
 // Reads never touch a working tree: they read the objects of a commit, so a
 // reader never sees a write half done. Writes to one project are serialised;
 // writes to different projects run in parallel. Implementations are safe for
-// concurrent use.
+// concurrent use. Where a method returns ErrNotFound for an unknown
+// project, the error wraps ErrProjectNotFound.
 type Repositories interface {
 	// CreateRepository creates the repository of a project and commits
 	// initial on its main branch. With an upstream it clones the remote (an

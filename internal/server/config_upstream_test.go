@@ -247,8 +247,8 @@ func TestConfigUpstreamHTTP(t *testing.T) {
 		if r.status < 400 || r.status > 499 {
 			t.Errorf("status = %d, want a 4xx; body: %s", r.status, r.body)
 		}
-		if errorMessage(r) == "" {
-			t.Errorf("no error message: %s", r.body)
+		if msg := errorMessage(r); msg == "" || strings.Contains(msg, "gitrepo") {
+			t.Errorf("error message = %q, want a message without package prefix", msg)
 		}
 		checkNoSecret(t, "error body", string(r.body), wrong)
 		if remote.rejected.Load() == before {
