@@ -110,9 +110,14 @@ func epochNanos(t time.Time) string {
 	return strconv.FormatInt(t.UnixNano(), 10)
 }
 
-// pullFirst reports whether a read pulls from the upstream first.
-func pullFirst(disableUpstreamSync *bool) bool {
-	return disableUpstreamSync == nil || !*disableUpstreamSync
+// pullFirst reports whether a read pulls from the upstream first. The
+// generated binder reads any text other than a true value as false, so the
+// raw value is checked as the datastore checks its boolean parameters.
+func pullFirst(r *http.Request, disableUpstreamSync *bool) (bool, error) {
+	if err := checkBoolParam(r, "disableUpstreamSync"); err != nil {
+		return false, err
+	}
+	return disableUpstreamSync == nil || !*disableUpstreamSync, nil
 }
 
 // resourcesFromModel converts the resources of a request body, rejecting an

@@ -13,7 +13,13 @@ import (
 
 // GetProjects lists the projects, one page at a time.
 func (h *Configuration) GetProjects(params project.GetProjectParams, _ any) project.GetProjectResponder {
-	list, err := h.svc.Projects(params.HTTPRequest.Context())
+	// disableUpstreamSync has no effect here, but a value that is not a
+	// boolean is rejected as on every other operation.
+	var list []store.Project
+	_, err := pullFirst(params.HTTPRequest, params.DisableUpstreamSync)
+	if err == nil {
+		list, err = h.svc.Projects(params.HTTPRequest.Context())
+	}
 	if err != nil {
 		return failConfig(h.log, params.HTTPRequest, errTexts{}, err, project.NewGetProjectDefault)
 	}

@@ -548,3 +548,31 @@ func checkLengthError(t *testing.T, label string, r response, uri string) {
 		t.Errorf("%s: message has %d bytes, want a short one", label, len(msg))
 	}
 }
+
+// TestConfigDisableUpstreamSyncStrict checks that every operation with the
+// disableUpstreamSync parameter rejects a value that is not a boolean with
+// the 422 of the datastore's boolean parameters, and accepts true and false.
+func TestConfigDisableUpstreamSyncStrict(t *testing.T) {
+	t.Parallel()
+	s := startConfigServer(t)
+	s.createProject(t, "sync", "dev")
+	s.createService(t, "sync", "carts", "dev")
+	s.putFile(t, serviceLevel("sync", "dev", "carts"), "x.yaml", "x\n")
+	s.putFile(t, projectLevel("sync"), "x.yaml", "x\n")
+	s.putFile(t, stageLevel("sync", "dev"), "x.yaml", "x\n")
+
+	paths := []string{
+		"/project",
+		projectLevel("sync").resourceList(), projectLevel("sync").resourcePath("x.yaml"),
+		stageLevel("sync", "dev").resourceList(), stageLevel("sync", "dev").resourcePath("x.yaml"),
+		serviceLevel("sync", "dev", "carts").resourceList(), serviceLevel("sync", "dev", "carts").resourcePath("x.yaml"),
+		defaultsLevel("sync", "carts").resourceList(), defaultsLevel("sync", "carts").resourcePath("x.yaml"),
+	}
+	for _, path := range paths {
+		r := s.send(t, http.MethodGet, configBase+path+"?disableUpstreamSync=maybe", "")
+		checkError(t, r, http.StatusUnprocessableEntity, 601, `disableUpstreamSync in query must be of type bool: "maybe"`)
+		for _, ok := range []string{"true", "false"} {
+			s.expect(t, http.StatusOK, http.MethodGet, path+"?disableUpstreamSync="+ok, "")
+		}
+	}
+}
