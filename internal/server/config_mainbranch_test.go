@@ -2,12 +2,9 @@ package server_test
 
 import (
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/keptn-api/keptn-api/internal/server"
 )
 
 // checkReserved checks a 400 whose message calls the stage name reserved
@@ -68,18 +65,9 @@ func TestStageNamedLikeMainBranch(t *testing.T) {
 func TestStageNamedLikeUpstreamDefaultBranch(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
-	s := startConfigServerConfig(t, server.Config{MaxBodyBytes: defaultBodyLimit, FileUpstreamRoot: root, Log: quietLog(t)})
-
+	s := startFileUpstreamServer(t, root)
 	remote := filepath.Join(root, "dev-default.git")
-	git(t, "init", "--quiet", "--bare", "--initial-branch=dev", remote)
-	work := t.TempDir()
-	git(t, "-C", work, "init", "--quiet", "--initial-branch=dev")
-	if err := os.WriteFile(filepath.Join(work, "README.md"), []byte("upstream\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	git(t, "-C", work, "add", "README.md")
-	git(t, "-C", work, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "seed")
-	git(t, "-C", work, "push", "--quiet", remote, "dev")
+	initSeededBare(t, remote, "dev")
 	refs := git(t, "--git-dir="+remote, "for-each-ref")
 	url := "file://" + remote
 

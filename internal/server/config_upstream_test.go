@@ -15,8 +15,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	"github.com/keptn-api/keptn-api/internal/server"
 )
 
 // gitHTTPBackend is the CGI program of git's smart HTTP protocol, as the
@@ -385,7 +383,7 @@ func TestConfigUpstreamAddedLater(t *testing.T) {
 func TestConfigUpstreamFile(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
-	s := startConfigServerConfig(t, server.Config{MaxBodyBytes: defaultBodyLimit, FileUpstreamRoot: root, Log: quietLog(t)})
+	s := startFileUpstreamServer(t, root)
 	remoteDir := filepath.Join(root, "remote.git")
 	git(t, "init", "--quiet", "--bare", "--initial-branch=master", remoteDir)
 	remoteURL := "file://" + remoteDir
@@ -426,11 +424,7 @@ func TestConfigUpstreamFileRestricted(t *testing.T) {
 
 	// victim is a repository outside every allowed root, with one commit.
 	victim := filepath.Join(t.TempDir(), "victim.git")
-	git(t, "init", "--quiet", "--bare", "--initial-branch=master", victim)
-	seed := t.TempDir()
-	git(t, "-C", seed, "init", "--quiet", "--initial-branch=master")
-	git(t, "-C", seed, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "--allow-empty", "-m", "seed")
-	git(t, "-C", seed, "push", "--quiet", victim, "master")
+	initSeededBare(t, victim, "master")
 	victimRefs := git(t, "--git-dir="+victim, "for-each-ref")
 
 	shipyard := "stages:\n  - name: dev\n"
@@ -470,7 +464,7 @@ func TestConfigUpstreamFileRestricted(t *testing.T) {
 		// Every t.TempDir of a test lies in one directory, so taking it as the
 		// root puts the server's data directory below the root too.
 		root := filepath.Dir(t.TempDir())
-		s := startConfigServerConfig(t, server.Config{MaxBodyBytes: defaultBodyLimit, FileUpstreamRoot: root, Log: quietLog(t)})
+		s := startFileUpstreamServer(t, root)
 		if !strings.HasPrefix(s.dir, root+string(filepath.Separator)) {
 			t.Fatalf("data directory %s is not below the root %s", s.dir, root)
 		}
