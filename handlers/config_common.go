@@ -34,6 +34,7 @@ type errTexts struct {
 // text. Other errors pass unchanged to the funnel.
 func (t errTexts) translate(err error) error {
 	var inv *configsvc.InvalidError
+	var conflict *configsvc.ConflictError
 	mapping := []struct {
 		target error
 		text   string
@@ -48,6 +49,8 @@ func (t errTexts) translate(err error) error {
 	switch {
 	case errors.As(err, &inv):
 		return badRequest("%s", inv.Message)
+	case errors.As(err, &conflict):
+		return &clientError{status: http.StatusConflict, message: conflict.Message}
 	case errors.Is(err, store.ErrAlreadyExists) && t.exists != "":
 		return badRequest("%s", t.exists)
 	case errors.Is(err, store.ErrUpstream):
@@ -56,7 +59,7 @@ func (t errTexts) translate(err error) error {
 			status = http.StatusBadRequest
 		}
 		// Repository errors mask the token, so their text is safe to return.
-		return &clientError{status: status, message: err.Error()}
+		return &clientError{status: status, message: clientText(err)}
 	}
 	for _, m := range mapping {
 		if m.text != "" && errors.Is(err, m.target) {
@@ -107,9 +110,14 @@ func epochNanos(t time.Time) string {
 	return strconv.FormatInt(t.UnixNano(), 10)
 }
 
-// pullFirst reports whether a read pulls from the upstream first.
-func pullFirst(disableUpstreamSync *bool) bool {
-	return disableUpstreamSync == nil || !*disableUpstreamSync
+// pullFirst reports whether a read pulls from the upstream first. The
+// generated binder reads any text other than a true value as false, so the
+// raw value is checked as the datastore checks its boolean parameters.
+func pullFirst(r *http.Request, disableUpstreamSync *bool) (bool, error) {
+	if err := checkBoolParam(r, "disableUpstreamSync"); err != nil {
+		return false, err
+	}
+	return disableUpstreamSync == nil || !*disableUpstreamSync, nil
 }
 
 // resourcesFromModel converts the resources of a request body, rejecting an

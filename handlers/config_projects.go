@@ -8,11 +8,18 @@ import (
 	"github.com/keptn-api/keptn-api/restapi/configuration/operations/project"
 	"github.com/keptn-api/keptn-api/restapi/configuration/operations/services"
 	"github.com/keptn-api/keptn-api/restapi/configuration/operations/stage"
+	"github.com/keptn-api/keptn-api/store"
 )
 
 // GetProjects lists the projects, one page at a time.
 func (h *Configuration) GetProjects(params project.GetProjectParams, _ any) project.GetProjectResponder {
-	list, err := h.svc.Projects(params.HTTPRequest.Context())
+	// disableUpstreamSync has no effect here, but a value that is not a
+	// boolean is rejected as on every other operation.
+	var list []store.Project
+	_, err := pullFirst(params.HTTPRequest, params.DisableUpstreamSync)
+	if err == nil {
+		list, err = h.svc.Projects(params.HTTPRequest.Context())
+	}
 	if err != nil {
 		return failConfig(h.log, params.HTTPRequest, errTexts{}, err, project.NewGetProjectDefault)
 	}
@@ -33,7 +40,7 @@ func (h *Configuration) PostProject(params project.PostProjectParams, _ any) pro
 	texts := errTexts{status: http.StatusBadRequest, exists: "Project already exists"}
 	body := params.Project
 
-	upstream, err := configsvc.CheckUpstream(body.GitUser, body.GitToken, body.GitRemoteURI)
+	upstream, err := h.svc.CheckUpstream(body.GitUser, body.GitToken, body.GitRemoteURI)
 	if err == nil {
 		err = h.svc.CreateProject(params.HTTPRequest.Context(), configsvc.CreateProjectInput{Name: body.ProjectName, Upstream: upstream})
 	}
@@ -65,8 +72,8 @@ func (h *Configuration) PutProject(params project.PutProjectProjectNameParams, _
 	case body.GitUser == "" || body.GitToken == "" || body.GitRemoteURI == "":
 		err = badRequest("Project not updated as Git credentials were missing")
 	default:
-		upstream, _ := configsvc.CheckUpstream(body.GitUser, body.GitToken, body.GitRemoteURI)
-		err = h.svc.SetUpstream(params.HTTPRequest.Context(), params.ProjectName, *upstream)
+		err = h.svc.SetUpstream(params.HTTPRequest.Context(), params.ProjectName,
+			store.Upstream{User: body.GitUser, Token: body.GitToken, RemoteURI: body.GitRemoteURI})
 	}
 	if err != nil {
 		return failConfig(h.log, params.HTTPRequest, texts, err, project.NewPutProjectProjectNameDefault)

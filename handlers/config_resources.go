@@ -13,8 +13,12 @@ import (
 )
 
 // listResources returns one page of the resources of a level.
-func (h *Configuration) listResources(ctx context.Context, level configsvc.Level, pageSize *int64, nextPageKey *string, disableSync *bool) (*models.Resources, error) {
-	uris, err := h.svc.ListResources(ctx, level, pullFirst(disableSync))
+func (h *Configuration) listResources(r *http.Request, level configsvc.Level, pageSize *int64, nextPageKey *string, disableSync *bool) (*models.Resources, error) {
+	sync, err := pullFirst(r, disableSync)
+	if err != nil {
+		return nil, err
+	}
+	uris, err := h.svc.ListResources(r.Context(), level, sync)
 	if err != nil {
 		return nil, err
 	}
@@ -50,8 +54,12 @@ func (h *Configuration) writeResource(ctx context.Context, level configsvc.Level
 }
 
 // readResource returns one resource of a level.
-func (h *Configuration) readResource(ctx context.Context, level configsvc.Level, uri string, commitID *string, disableSync *bool) (*models.Resource, error) {
-	content, v, err := h.svc.ReadResource(ctx, level, uri, value(commitID), pullFirst(disableSync))
+func (h *Configuration) readResource(r *http.Request, level configsvc.Level, uri string, commitID *string, disableSync *bool) (*models.Resource, error) {
+	sync, err := pullFirst(r, disableSync)
+	if err != nil {
+		return nil, err
+	}
+	content, v, err := h.svc.ReadResource(r.Context(), level, uri, value(commitID), sync)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +73,7 @@ func resourceModel(uri string, content []byte, v store.Version) *models.Resource
 // GetProjectResources lists the files of the main branch.
 func (h *Configuration) GetProjectResources(params project_resource.GetProjectProjectNameResourceParams, _ any) project_resource.GetProjectProjectNameResourceResponder {
 	level := configsvc.Level{Project: params.ProjectName}
-	out, err := h.listResources(params.HTTPRequest.Context(), level, params.PageSize, params.NextPageKey, params.DisableUpstreamSync)
+	out, err := h.listResources(params.HTTPRequest, level, params.PageSize, params.NextPageKey, params.DisableUpstreamSync)
 	if err != nil {
 		texts := errTexts{status: http.StatusNotFound, project: "Project does not exist", upstreamStatus: http.StatusBadGateway}
 		return failConfig(h.log, params.HTTPRequest, texts, err, project_resource.NewGetProjectProjectNameResourceDefault)
@@ -98,7 +106,7 @@ func (h *Configuration) PutProjectResources(params project_resource.PutProjectPr
 // GetProjectResource returns one file of the main branch.
 func (h *Configuration) GetProjectResource(params project_resource.GetProjectProjectNameResourceResourceURIParams, _ any) project_resource.GetProjectProjectNameResourceResourceURIResponder {
 	level := configsvc.Level{Project: params.ProjectName}
-	out, err := h.readResource(params.HTTPRequest.Context(), level, params.ResourceURI, params.CommitID, params.DisableUpstreamSync)
+	out, err := h.readResource(params.HTTPRequest, level, params.ResourceURI, params.CommitID, params.DisableUpstreamSync)
 	if err != nil {
 		texts := errTexts{status: http.StatusNotFound, project: "Project not found", resource: "Project resource not found", upstreamStatus: http.StatusBadGateway}
 		return failConfig(h.log, params.HTTPRequest, texts, err, project_resource.NewGetProjectProjectNameResourceResourceURIDefault)
@@ -134,7 +142,7 @@ var stageWriteTexts = errTexts{status: http.StatusBadRequest, project: "Stage do
 // directories of its services.
 func (h *Configuration) GetStageResources(params stage_resource.GetProjectProjectNameStageStageNameResourceParams, _ any) stage_resource.GetProjectProjectNameStageStageNameResourceResponder {
 	level := configsvc.Level{Project: params.ProjectName, Stage: params.StageName}
-	out, err := h.listResources(params.HTTPRequest.Context(), level, params.PageSize, params.NextPageKey, params.DisableUpstreamSync)
+	out, err := h.listResources(params.HTTPRequest, level, params.PageSize, params.NextPageKey, params.DisableUpstreamSync)
 	if err != nil {
 		texts := errTexts{status: http.StatusNotFound, project: "Stage does not exist", stage: "Stage does not exist", upstreamStatus: http.StatusBadGateway}
 		return failConfig(h.log, params.HTTPRequest, texts, err, stage_resource.NewGetProjectProjectNameStageStageNameResourceDefault)
@@ -165,7 +173,7 @@ func (h *Configuration) PutStageResources(params stage_resource.PutProjectProjec
 // GetStageResource returns one file of a stage branch.
 func (h *Configuration) GetStageResource(params stage_resource.GetProjectProjectNameStageStageNameResourceResourceURIParams, _ any) stage_resource.GetProjectProjectNameStageStageNameResourceResourceURIResponder {
 	level := configsvc.Level{Project: params.ProjectName, Stage: params.StageName}
-	out, err := h.readResource(params.HTTPRequest.Context(), level, params.ResourceURI, params.CommitID, params.DisableUpstreamSync)
+	out, err := h.readResource(params.HTTPRequest, level, params.ResourceURI, params.CommitID, params.DisableUpstreamSync)
 	if err != nil {
 		texts := errTexts{status: http.StatusNotFound, project: "Project not found", stage: "Stage not found", resource: "Stage resource not found", upstreamStatus: http.StatusBadGateway}
 		return failConfig(h.log, params.HTTPRequest, texts, err, stage_resource.NewGetProjectProjectNameStageStageNameResourceResourceURIDefault)

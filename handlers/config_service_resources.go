@@ -7,6 +7,7 @@ import (
 	models "github.com/keptn-api/keptn-api/models/configuration"
 	"github.com/keptn-api/keptn-api/restapi/configuration/operations/service_default_resource"
 	"github.com/keptn-api/keptn-api/restapi/configuration/operations/service_resource"
+	"github.com/keptn-api/keptn-api/store"
 )
 
 // serviceWriteTexts are the texts of list writes to a service in a stage.
@@ -29,7 +30,7 @@ var serviceReadTexts = errTexts{
 // its directory.
 func (h *Configuration) GetServiceResources(params service_resource.GetProjectProjectNameStageStageNameServiceServiceNameResourceParams, _ any) service_resource.GetProjectProjectNameStageStageNameServiceServiceNameResourceResponder {
 	level := configsvc.Level{Project: params.ProjectName, Stage: params.StageName, Service: params.ServiceName}
-	out, err := h.listResources(params.HTTPRequest.Context(), level, params.PageSize, params.NextPageKey, params.DisableUpstreamSync)
+	out, err := h.listResources(params.HTTPRequest, level, params.PageSize, params.NextPageKey, params.DisableUpstreamSync)
 	if err != nil {
 		return failConfig(h.log, params.HTTPRequest, serviceReadTexts, err, service_resource.NewGetProjectProjectNameStageStageNameServiceServiceNameResourceDefault)
 	}
@@ -64,7 +65,7 @@ func (h *Configuration) PutServiceResources(params service_resource.PutProjectPr
 // archive is packed from its unpacked directory.
 func (h *Configuration) GetServiceResource(params service_resource.GetProjectProjectNameStageStageNameServiceServiceNameResourceResourceURIParams, _ any) service_resource.GetProjectProjectNameStageStageNameServiceServiceNameResourceResourceURIResponder {
 	level := configsvc.Level{Project: params.ProjectName, Stage: params.StageName, Service: params.ServiceName}
-	out, err := h.readResource(params.HTTPRequest.Context(), level, params.ResourceURI, params.CommitID, params.DisableUpstreamSync)
+	out, err := h.readResource(params.HTTPRequest, level, params.ResourceURI, params.CommitID, params.DisableUpstreamSync)
 	if err != nil {
 		return failConfig(h.log, params.HTTPRequest, serviceReadTexts, err, service_resource.NewGetProjectProjectNameStageStageNameServiceServiceNameResourceResourceURIDefault)
 	}
@@ -101,7 +102,11 @@ var defaultTexts = errTexts{
 
 // GetDefaultResources lists the files a service has in any stage.
 func (h *Configuration) GetDefaultResources(params service_default_resource.GetProjectProjectNameServiceServiceNameResourceParams, _ any) service_default_resource.GetProjectProjectNameServiceServiceNameResourceResponder {
-	uris, err := h.svc.ListServiceResources(params.HTTPRequest.Context(), params.ProjectName, params.ServiceName, pullFirst(params.DisableUpstreamSync))
+	sync, err := pullFirst(params.HTTPRequest, params.DisableUpstreamSync)
+	var uris []string
+	if err == nil {
+		uris, err = h.svc.ListServiceResources(params.HTTPRequest.Context(), params.ProjectName, params.ServiceName, sync)
+	}
 	var start, end int
 	var next string
 	if err == nil {
@@ -141,7 +146,12 @@ func (h *Configuration) PutDefaultResources(params service_default_resource.PutP
 // GetDefaultResource returns a service's file from the first stage that has
 // it.
 func (h *Configuration) GetDefaultResource(params service_default_resource.GetProjectProjectNameServiceServiceNameResourceResourceURIParams, _ any) service_default_resource.GetProjectProjectNameServiceServiceNameResourceResourceURIResponder {
-	content, v, err := h.svc.ReadServiceResource(params.HTTPRequest.Context(), params.ProjectName, params.ServiceName, params.ResourceURI, value(params.CommitID), pullFirst(params.DisableUpstreamSync))
+	sync, err := pullFirst(params.HTTPRequest, params.DisableUpstreamSync)
+	var content []byte
+	var v store.Version
+	if err == nil {
+		content, v, err = h.svc.ReadServiceResource(params.HTTPRequest.Context(), params.ProjectName, params.ServiceName, params.ResourceURI, value(params.CommitID), sync)
+	}
 	if err != nil {
 		return failConfig(h.log, params.HTTPRequest, defaultTexts, err, service_default_resource.NewGetProjectProjectNameServiceServiceNameResourceResourceURIDefault)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 
 	"github.com/keptn-api/keptn-api/internal/httpx"
 	"github.com/keptn-api/keptn-api/store"
@@ -59,6 +60,16 @@ var errorStatuses = []struct {
 	{context.DeadlineExceeded, http.StatusServiceUnavailable},
 }
 
+// internalPrefix matches the package prefixes that store errors carry for
+// the log, such as "gitrepo: ".
+var internalPrefix = regexp.MustCompile(`\b(gitrepo|sqlite|configsvc|workflow): `)
+
+// clientText is the message of a store error that reaches the client as a
+// 4xx without an operation's own text: its text without package prefixes.
+func clientText(err error) string {
+	return internalPrefix.ReplaceAllString(err.Error(), "")
+}
+
 // errorResponse is the one place where handler errors become a status, a
 // body code and a message. A 5xx is logged once at error level with its
 // cause, and its message carries only the request id; a 4xx is logged at
@@ -87,7 +98,7 @@ func errorStatus(r *http.Request, log *slog.Logger, err error) (int, string) {
 		}
 		if m.status < 500 {
 			log.Debug("request rejected", "request_id", id, "status", m.status, "error", err)
-			return m.status, err.Error()
+			return m.status, clientText(err)
 		}
 		if m.err == store.ErrUnavailable {
 			log.Warn("database unavailable", "request_id", id, "error", err)

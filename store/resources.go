@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // ErrUpstream reports that the git upstream of a project could not be
@@ -27,6 +28,26 @@ type Version struct {
 	UpstreamURL string
 }
 
+// PathConflictError reports a change that would make one path both a file
+// and a directory. Commit returns it, wrapped, and writes nothing.
+type PathConflictError struct {
+	// Path is the path of the change.
+	Path string
+	// Existing is the path in the way: a file that Path needs as a
+	// directory, or the directory at Path itself. It exists on the branch
+	// or was written by an earlier change of the same set.
+	Existing string
+	// ExistingIsDir reports that Existing is a directory.
+	ExistingIsDir bool
+}
+
+func (e *PathConflictError) Error() string {
+	if e.ExistingIsDir {
+		return fmt.Sprintf("write %q: the path is a directory", e.Path)
+	}
+	return fmt.Sprintf("write %q: %q is a file, not a directory", e.Path, e.Existing)
+}
+
 // FileChange is one change of a commit. Path is a slash-separated path
 // relative to the repository root that the caller has checked: it is not
 // absolute and contains no "..", ".git" or empty segment.
@@ -44,7 +65,8 @@ type FileChange struct {
 // Reads never touch a working tree: they read the objects of a commit, so a
 // reader never sees a write half done. Writes to one project are serialised;
 // writes to different projects run in parallel. Implementations are safe for
-// concurrent use.
+// concurrent use. Where a method returns ErrNotFound for an unknown
+// project, the error wraps ErrProjectNotFound.
 type Repositories interface {
 	// CreateRepository creates the repository of a project and commits
 	// initial on its main branch. With an upstream it clones the remote (an
@@ -66,6 +88,13 @@ type Repositories interface {
 	// MainBranch returns the name of the main branch, or ErrNotFound.
 	MainBranch(ctx context.Context, project string) (string, error)
 
+	// NewMainBranch returns the name of the main branch that
+	// CreateRepository would give a project with this upstream (nil for
+	// none) now, without creating or pushing anything. With an upstream it
+	// reads the remote's default branch, so it can return an error wrapping
+	// ErrUpstream.
+	NewMainBranch(ctx context.Context, project string, upstream *Upstream) (string, error)
+
 	// Branches returns every branch except the main branch, sorted.
 	Branches(ctx context.Context, project string) ([]string, error)
 
@@ -82,9 +111,16 @@ type Repositories interface {
 	// pushes it when the project has an upstream. A change set that changes
 	// nothing makes no commit and returns the current head. It returns
 	// ErrNotFound for an unknown project or branch, or for a Delete of a
-	// path that does not exist, and an error wrapping ErrUpstream when the
-	// push fails; the commit is then not kept.
+	// path that does not exist, a wrapped *PathConflictError, and an error
+	// wrapping ErrUpstream when the push fails; the commit is then not kept.
 	Commit(ctx context.Context, project, branch, message string, changes []FileChange) (Version, error)
+
+	// CheckCommit returns the error that Commit would return for changes on
+	// the head of branch before it pushes: ErrNotFound for an unknown
+	// project or branch or for a Delete of a missing path, or a wrapped
+	// *PathConflictError. It writes nothing, so a caller can check the
+	// changes of several branches before it commits to the first.
+	CheckCommit(ctx context.Context, project, branch string, changes []FileChange) error
 
 	// ReadFile returns the content of a file at the head of a branch, or at
 	// commitID when it is not "", with the version it was read from. It

@@ -139,7 +139,7 @@ func startServer(t *testing.T, args ...string) *serverProcess {
 	args = append(args, backendArgs(t, args)...)
 	cmd := exec.Command(binary, append([]string{"--host", "127.0.0.1", "--port", "0", "--log-level", "info"}, args...)...)
 	cmd.Env = append(os.Environ(), "KEPTN_API_TOKEN=", "KEPTN_DATA_DIR=", "KEPTN_PORT=", "KEPTN_HOST=",
-		"MONGODB_URL=", "MONGODB_DATABASE=")
+		"KEPTN_FILE_UPSTREAM_ROOT=", "MONGODB_URL=", "MONGODB_DATABASE=")
 	p := &serverProcess{cmd: cmd, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
 	cmd.Stdout = p.stdout
 	stderr, err := cmd.StderrPipe()
@@ -482,5 +482,40 @@ func TestEmptyHostIsRejected(t *testing.T) {
 	}
 	if !strings.Contains(string(out), `invalid --host ""`) {
 		t.Errorf("output does not name the empty host:\n%s", out)
+	}
+}
+
+// TestFileUpstreamRootOption checks that --file-upstream-root enables
+// file:// upstreams below it, and that a root that is not a directory stops
+// the start.
+func TestFileUpstreamRootOption(t *testing.T) {
+	root := t.TempDir()
+	remote := filepath.Join(root, "remote.git")
+	if out, err := exec.Command("git", "init", "--quiet", "--bare", "--initial-branch=master", remote).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	body := func(name string) io.Reader {
+		return strings.NewReader(`{"projectName":"` + name + `","gitUser":"u","gitToken":"unused-token","gitRemoteURI":"file://` + remote + `"}`)
+	}
+
+	off := startServer(t, "--data-dir", t.TempDir(), "--api-token", "token")
+	if status, out := request(t, http.MethodPost, off.endpoint+"/configuration-service/v1/project", "token", body("off")); status != http.StatusBadRequest {
+		t.Errorf("without the option: POST /project = %d %s, want 400", status, out)
+	}
+
+	on := startServer(t, "--data-dir", t.TempDir(), "--api-token", "token", "--file-upstream-root", root)
+	if status, out := request(t, http.MethodPost, on.endpoint+"/configuration-service/v1/project", "token", body("on")); status != http.StatusNoContent {
+		t.Errorf("with the option: POST /project = %d %s, want 204", status, out)
+	}
+
+	missing := filepath.Join(root, "missing")
+	cmd := exec.Command(binary, "--host", "127.0.0.1", "--port", "0", "--data-dir", t.TempDir(), "--api-token", "token")
+	cmd.Env = append(os.Environ(), "KEPTN_FILE_UPSTREAM_ROOT="+missing)
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the server started with a missing file upstream root:\n%s", out)
+	}
+	if want := `invalid --file-upstream-root "` + missing + `"`; !strings.Contains(string(out), want) {
+		t.Errorf("output does not contain %q:\n%s", want, out)
 	}
 }

@@ -31,18 +31,19 @@ import (
 
 // options are the command-line flags; each has an environment variable.
 type options struct {
-	Host            string        `long:"host" env:"KEPTN_HOST" default:"127.0.0.1" description:"address to listen on"`
-	Port            int           `long:"port" env:"KEPTN_PORT" default:"8080" description:"TCP port to listen on (0 picks a free one)"`
-	DataDir         string        `long:"data-dir" env:"KEPTN_DATA_DIR" default:"keptn-data" description:"directory of the event database, the git repositories, the bridge credentials and the generated API token"`
-	APIToken        string        `long:"api-token" env:"KEPTN_API_TOKEN" description:"API token clients send in the x-token header; without it, one is generated once and kept in the data directory"`
-	LogLevel        string        `long:"log-level" env:"KEPTN_LOG_LEVEL" default:"info" choice:"debug" choice:"info" choice:"warn" choice:"error" description:"minimum level of log records"`
-	MaxBodySize     int64         `long:"max-body-size" env:"KEPTN_MAX_BODY_SIZE" default:"67108864" description:"maximum request body in bytes; larger bodies get a 413"`
-	ShutdownTimeout time.Duration `long:"shutdown-timeout" env:"KEPTN_SHUTDOWN_TIMEOUT" default:"30s" description:"how long a SIGTERM waits for requests in flight and then for log websocket connections to close"`
-	QueryCacheSize  int64         `long:"query-cache-size" env:"KEPTN_QUERY_CACHE_SIZE" default:"33554432" description:"memory in bytes for the pages of recent event queries on the SQLite store, which polling clients repeat; 0 turns the cache off"`
-	MongoDBURL      string        `long:"mongodb-url" env:"MONGODB_URL" description:"MongoDB connection string; when set, events and the configuration view are kept in MongoDB in the Keptn 0.7 layout instead of the embedded SQLite database"`
-	MongoDBDatabase string        `long:"mongodb-database" env:"MONGODB_DATABASE" description:"MongoDB database to use (default: the one named in --mongodb-url, else keptn)"`
-	WebsocketBuffer int64         `long:"websocket-buffer-size" env:"KEPTN_WEBSOCKET_BUFFER_SIZE" default:"67108864" description:"memory in bytes for the log messages kept for websocket listeners; beyond it the oldest messages are dropped"`
-	WebsocketConns  int           `long:"websocket-max-connections" env:"KEPTN_WEBSOCKET_MAX_CONNECTIONS" default:"1000" description:"maximum open log websocket connections; more get a 503"`
+	Host             string        `long:"host" env:"KEPTN_HOST" default:"127.0.0.1" description:"address to listen on"`
+	Port             int           `long:"port" env:"KEPTN_PORT" default:"8080" description:"TCP port to listen on (0 picks a free one)"`
+	DataDir          string        `long:"data-dir" env:"KEPTN_DATA_DIR" default:"keptn-data" description:"directory of the event database, the git repositories, the bridge credentials and the generated API token"`
+	APIToken         string        `long:"api-token" env:"KEPTN_API_TOKEN" description:"API token clients send in the x-token header; without it, one is generated once and kept in the data directory"`
+	LogLevel         string        `long:"log-level" env:"KEPTN_LOG_LEVEL" default:"info" choice:"debug" choice:"info" choice:"warn" choice:"error" description:"minimum level of log records"`
+	MaxBodySize      int64         `long:"max-body-size" env:"KEPTN_MAX_BODY_SIZE" default:"67108864" description:"maximum request body in bytes; larger bodies get a 413"`
+	ShutdownTimeout  time.Duration `long:"shutdown-timeout" env:"KEPTN_SHUTDOWN_TIMEOUT" default:"30s" description:"how long a SIGTERM waits for requests in flight and then for log websocket connections to close"`
+	QueryCacheSize   int64         `long:"query-cache-size" env:"KEPTN_QUERY_CACHE_SIZE" default:"33554432" description:"memory in bytes for the pages of recent event queries on the SQLite store, which polling clients repeat; 0 turns the cache off"`
+	MongoDBURL       string        `long:"mongodb-url" env:"MONGODB_URL" description:"MongoDB connection string; when set, events and the configuration view are kept in MongoDB in the Keptn 0.7 layout instead of the embedded SQLite database"`
+	MongoDBDatabase  string        `long:"mongodb-database" env:"MONGODB_DATABASE" description:"MongoDB database to use (default: the one named in --mongodb-url, else keptn)"`
+	WebsocketBuffer  int64         `long:"websocket-buffer-size" env:"KEPTN_WEBSOCKET_BUFFER_SIZE" default:"67108864" description:"memory in bytes for the log messages kept for websocket listeners; beyond it the oldest messages are dropped"`
+	WebsocketConns   int           `long:"websocket-max-connections" env:"KEPTN_WEBSOCKET_MAX_CONNECTIONS" default:"1000" description:"maximum open log websocket connections; more get a 503"`
+	FileUpstreamRoot string        `long:"file-upstream-root" env:"KEPTN_FILE_UPSTREAM_ROOT" description:"directory below which projects may have file:// git upstreams; without it, file:// upstreams are rejected"`
 }
 
 func main() {
@@ -119,14 +120,15 @@ func run(ctx context.Context, opts options, stdout io.Writer) error {
 
 	logs := logstream.NewHub(log, logstream.Limits{MaxBufferedBytes: opts.WebsocketBuffer, MaxConnections: opts.WebsocketConns})
 	router, _, err := server.New(server.Config{
-		APIToken:     token,
-		MaxBodyBytes: opts.MaxBodySize,
-		Events:       events,
-		Projects:     events,
-		Repositories: repos,
-		DataDir:      opts.DataDir,
-		Logs:         logs,
-		Log:          log,
+		APIToken:         token,
+		MaxBodyBytes:     opts.MaxBodySize,
+		Events:           events,
+		Projects:         events,
+		Repositories:     repos,
+		DataDir:          opts.DataDir,
+		FileUpstreamRoot: opts.FileUpstreamRoot,
+		Logs:             logs,
+		Log:              log,
 	})
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/keptn-api/keptn-api/store"
 )
@@ -15,18 +16,6 @@ type CreateProjectInput struct {
 	Stages   []string
 	// Files are committed to the main branch with metadata.yaml.
 	Files []store.FileChange
-}
-
-// CheckUpstream returns the upstream of user, token and remote URI: nil when
-// all three are empty, an error when only some are given.
-func CheckUpstream(user, token, remoteURI string) (*store.Upstream, error) {
-	switch {
-	case user == "" && token == "" && remoteURI == "":
-		return nil, nil
-	case user == "" || token == "" || remoteURI == "":
-		return nil, invalid("incomplete git upstream: gitUser, gitToken and the remote URI must be given together")
-	}
-	return &store.Upstream{User: user, Token: token, RemoteURI: remoteURI}, nil
 }
 
 // CreateProject creates the repository with metadata.yaml and the given
@@ -44,13 +33,34 @@ func (s *Service) CreateProject(ctx context.Context, in CreateProjectInput) erro
 			return err
 		}
 	}
+	if in.Upstream != nil {
+		if err := s.upstreams.checkRemote(in.Upstream.RemoteURI); err != nil {
+			return err
+		}
+	}
 	if _, err := s.view.GetProject(ctx, in.Name); err == nil {
 		return fmt.Errorf("project %q: %w", in.Name, store.ErrAlreadyExists)
 	}
 
+	// The main branch is known before anything is created or pushed, so a
+	// stage that would share it is rejected without touching the upstream.
+	main, err := s.repos.NewMainBranch(ctx, in.Name, in.Upstream)
+	if err != nil {
+		return err
+	}
+	if err := checkStagesAgainstMain(in.Stages, main, in.Upstream != nil); err != nil {
+		return err
+	}
+
 	now := s.now().UTC()
 	files := append([]store.FileChange{{Path: "metadata.yaml", Content: metadataYAML("project", in.Name, now)}}, in.Files...)
-	if _, err := s.repos.CreateRepository(ctx, in.Name, in.Upstream, files, msgAddedMetadata); err != nil {
+	v, err := s.repos.CreateRepository(ctx, in.Name, in.Upstream, files, msgAddedMetadata)
+	if err != nil {
+		return err
+	}
+	// The upstream may have changed its default branch in between.
+	if err := checkStagesAgainstMain(in.Stages, v.Branch, in.Upstream != nil); err != nil {
+		s.rollback(ctx, "create project", func(ctx context.Context) error { return s.repos.DeleteRepository(ctx, in.Name) })
 		return err
 	}
 	for _, stage := range in.Stages {
@@ -87,6 +97,9 @@ func (s *Service) SetUpstream(ctx context.Context, project string, up store.Upst
 	defer s.locks.lock(project)()
 
 	if _, err := s.view.GetProject(ctx, project); err != nil {
+		return err
+	}
+	if err := s.upstreams.checkRemote(up.RemoteURI); err != nil {
 		return err
 	}
 	if err := s.repos.SetUpstream(ctx, project, up); err != nil {
@@ -138,6 +151,9 @@ func (s *Service) CreateStage(ctx context.Context, project, stage string) error 
 	if err != nil {
 		return err
 	}
+	if err := s.checkStageName(ctx, project, stage); err != nil {
+		return err
+	}
 	if findStage(p, stage) != nil {
 		return fmt.Errorf("stage %q: %w", stage, store.ErrAlreadyExists)
 	}
@@ -169,6 +185,9 @@ func (s *Service) DeleteStage(ctx context.Context, project, stage string) error 
 func (s *Service) Stage(ctx context.Context, project, stage string) (store.Stage, error) {
 	p, err := s.view.GetProject(ctx, project)
 	if err != nil {
+		return store.Stage{}, err
+	}
+	if err := s.checkStageName(ctx, project, stage); err != nil {
 		return store.Stage{}, err
 	}
 	st := findStage(p, stage)
@@ -237,6 +256,34 @@ func (s *Service) Service(ctx context.Context, project, stage, service string) (
 		return store.Service{}, fmt.Errorf("service %q: %w", service, store.ErrServiceNotFound)
 	}
 	return *svc, nil
+}
+
+// checkStageName rejects a stage named like the main branch of a project,
+// because the stage's branch would be the main branch. An unknown project
+// passes, so that the caller reports it.
+func (s *Service) checkStageName(ctx context.Context, project, stage string) error {
+	main, err := s.repos.MainBranch(ctx, project)
+	if err != nil || stage != main {
+		return nil
+	}
+	return errReservedStage(stage, false)
+}
+
+// checkStagesAgainstMain rejects the stages of a new project when one is
+// named like its main branch. fromUpstream reports that the upstream's
+// default branch chose that name.
+func checkStagesAgainstMain(stages []string, main string, fromUpstream bool) error {
+	if slices.Contains(stages, main) {
+		return errReservedStage(main, fromUpstream)
+	}
+	return nil
+}
+
+func errReservedStage(stage string, fromUpstream bool) error {
+	if fromUpstream {
+		return invalid("invalid stage name %q: it is reserved, because the git upstream's default branch has this name and becomes the project's main branch; rename the stage or change the upstream's default branch", stage)
+	}
+	return invalid("invalid stage name %q: it is reserved for the project's main branch", stage)
 }
 
 func findStage(p store.Project, name string) *store.Stage {

@@ -79,7 +79,7 @@ func (s *Service) WriteResources(ctx context.Context, level Level, resources []R
 	}
 	v, err := s.repos.Commit(ctx, level.Project, loc.branch, message, changes)
 	if err != nil {
-		return store.Version{}, s.explainWriteError(ctx, level, err)
+		return store.Version{}, s.explainWriteError(ctx, level, pathConflict(err, loc.dir))
 	}
 	if level.Stage == "" {
 		if err := s.updateShipyard(ctx, level.Project, resources); err != nil {
@@ -117,6 +117,21 @@ func (s *Service) explainWriteError(ctx context.Context, level Level, err error)
 		return rerr
 	}
 	return err
+}
+
+// pathConflict turns a *store.PathConflictError into a ConflictError whose
+// message names the paths relative to the level's directory dir ("" or
+// "<service>/"). Other errors pass unchanged.
+func pathConflict(err error, dir string) error {
+	var pc *store.PathConflictError
+	if !errors.As(err, &pc) {
+		return err
+	}
+	path, existing := strings.TrimPrefix(pc.Path, dir), strings.TrimPrefix(pc.Existing, dir)
+	if pc.ExistingIsDir {
+		return &ConflictError{Message: fmt.Sprintf("resource %q conflicts with the directory %q: a path cannot be both a file and a directory", path, existing)}
+	}
+	return &ConflictError{Message: fmt.Sprintf("resource %q conflicts with the file %q: a path cannot be both a file and a directory", path, existing)}
 }
 
 // updateShipyard copies the content of a written shipyard.yaml into the view.
@@ -217,15 +232,17 @@ func (s *Service) ReadResource(ctx context.Context, level Level, uri, commitID s
 // quickLocation returns where the files of a level are without asking the
 // view: the stage names its branch and the service its directory.
 func (s *Service) quickLocation(ctx context.Context, level Level) (location, error) {
-	switch {
-	case level.Stage == "":
+	if level.Stage == "" {
 		branch, err := s.repos.MainBranch(ctx, level.Project)
 		return location{branch: branch}, err
-	case level.Service == "":
-		return location{branch: level.Stage}, nil
-	default:
-		return location{branch: level.Stage, dir: level.Service + "/"}, nil
 	}
+	if err := s.checkStageName(ctx, level.Project, level.Stage); err != nil {
+		return location{}, err
+	}
+	if level.Service == "" {
+		return location{branch: level.Stage}, nil
+	}
+	return location{branch: level.Stage, dir: level.Service + "/"}, nil
 }
 
 // explainMissing turns a failed read into the error that names what is
@@ -350,8 +367,17 @@ func (s *Service) serviceStages(ctx context.Context, project, service string) ([
 }
 
 // WriteServiceResources writes resources of a service to every stage, one
-// commit per stage.
+// commit per stage. The changes of every stage are checked before the first
+// commit, so a path conflict or a missing branch in any stage leaves every
+// stage as it was.
+//
+// NOTE: a push to the upstream can still fail after earlier stages were
+// committed and pushed; those commits stay.
 func (s *Service) WriteServiceResources(ctx context.Context, project, service string, resources []Resource, message string) error {
+	// The lock keeps stage deletes and other all-stage writes out between
+	// the check and the commits. Single-level resource writes do not take it.
+	defer s.locks.lock(project)()
+
 	stages, err := s.serviceStages(ctx, project, service)
 	if err != nil {
 		return err
@@ -360,16 +386,32 @@ func (s *Service) WriteServiceResources(ctx context.Context, project, service st
 	if err != nil {
 		return err
 	}
-	for _, stage := range stages {
-		stageChanges, err := s.dropMissingDeletes(ctx, project, stage, changes)
-		if err != nil {
-			return err
+	perStage := make([][]store.FileChange, len(stages))
+	for i, stage := range stages {
+		perStage[i], err = s.dropMissingDeletes(ctx, project, stage, changes)
+		if err == nil {
+			err = s.repos.CheckCommit(ctx, project, stage, perStage[i])
 		}
-		if _, err := s.repos.Commit(ctx, project, stage, message, stageChanges); err != nil {
-			return fmt.Errorf("stage %q: %w", stage, err)
+		if err != nil {
+			return inStage(stage, pathConflict(err, service+"/"))
+		}
+	}
+	for i, stage := range stages {
+		if _, err := s.repos.Commit(ctx, project, stage, message, perStage[i]); err != nil {
+			return inStage(stage, pathConflict(err, service+"/"))
 		}
 	}
 	return nil
+}
+
+// inStage adds the stage to an error of a write to several stages, keeping a
+// ConflictError one.
+func inStage(stage string, err error) error {
+	var conflict *ConflictError
+	if errors.As(err, &conflict) {
+		return &ConflictError{Message: fmt.Sprintf("stage %q: %s", stage, conflict.Message)}
+	}
+	return fmt.Errorf("stage %q: %w", stage, err)
 }
 
 // ReadServiceResource returns a service's file from the first stage, in

@@ -23,11 +23,27 @@ type Service struct {
 	now   func() time.Time
 	locks projectLocks
 	known knownServices
+
+	upstreams upstreamPolicy
 }
 
-// New returns a Service.
-func New(repos store.Repositories, view store.Projects, log *slog.Logger) *Service {
-	return &Service{repos: repos, view: view, log: log, now: time.Now}
+// Options are the settings of a Service.
+type Options struct {
+	// DataDir is the server's data directory. No git upstream may lie in
+	// it, since pushes would write into the server's own repositories.
+	DataDir string
+	// FileUpstreamRoot is the directory below which file:// upstreams may
+	// lie. When it is empty, every file:// upstream is rejected.
+	FileUpstreamRoot string
+}
+
+// New returns a Service. It fails when a directory of opts cannot be used.
+func New(repos store.Repositories, view store.Projects, log *slog.Logger, opts Options) (*Service, error) {
+	upstreams, err := newUpstreamPolicy(opts.DataDir, opts.FileUpstreamRoot)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{repos: repos, view: view, log: log, now: time.Now, upstreams: upstreams}, nil
 }
 
 // Commit messages that the Keptn 0.7 configuration-service wrote. Callers

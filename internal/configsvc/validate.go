@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -14,6 +15,15 @@ type InvalidError struct {
 }
 
 func (e *InvalidError) Error() string { return e.Message }
+
+// ConflictError reports a request that contradicts what is stored, such as
+// a resource path that would be a file and a directory at once. Its message
+// names the paths and is safe to return to the client.
+type ConflictError struct {
+	Message string
+}
+
+func (e *ConflictError) Error() string { return e.Message }
 
 func invalid(format string, args ...any) error {
 	return &InvalidError{Message: fmt.Sprintf(format, args...)}
@@ -46,16 +56,41 @@ func ValidateName(kind, name string) error {
 	return nil
 }
 
+// Length limits of a resourceURI, in bytes after the leading "/" is removed.
+// They are Linux's NAME_MAX and PATH_MAX: a segment longer than 255 bytes
+// cannot be a file name on common Linux file systems, so a git checkout of
+// the repository would fail.
+const (
+	MaxResourceSegmentBytes = 255
+	MaxResourceURIBytes     = 4096
+)
+
+// quoteLimit is how much of an over-long resourceURI a message quotes.
+const quoteLimit = 64
+
+// quoteURI quotes uri for a message, cut to quoteLimit bytes.
+func quoteURI(uri string) string {
+	if len(uri) <= quoteLimit {
+		return strconv.Quote(uri)
+	}
+	return strconv.Quote(strings.ToValidUTF8(uri[:quoteLimit], "")) + "…"
+}
+
 // CleanResourceURI checks a resourceURI and returns it relative to its level's
 // directory. One leading "/" is accepted and removed, because resource
 // listings return URIs with it and Keptn clients send them back unchanged.
 // Anything that could leave the level's directory or reach git internals is
 // rejected: an empty path or segment, "." or "..", a ".git" segment, a
-// backslash, a NUL or other control byte, and a second leading "/".
+// backslash, a NUL or other control byte, and a second leading "/". So is a
+// path longer than MaxResourceURIBytes or with a segment longer than
+// MaxResourceSegmentBytes.
 func CleanResourceURI(uri string) (string, error) {
 	path := strings.TrimPrefix(uri, "/")
 	if path == "" {
 		return "", invalid("invalid resourceURI %q: it is empty", uri)
+	}
+	if len(path) > MaxResourceURIBytes {
+		return "", invalid("invalid resourceURI %s: it has %d bytes, the maximum is %d", quoteURI(uri), len(path), MaxResourceURIBytes)
 	}
 	for _, c := range path {
 		if c < 0x20 || c == 0x7f {
@@ -73,6 +108,8 @@ func CleanResourceURI(uri string) (string, error) {
 			return "", invalid("invalid resourceURI %q: it contains a %q segment", uri, segment)
 		case strings.EqualFold(segment, ".git"):
 			return "", invalid("invalid resourceURI %q: it contains a .git segment", uri)
+		case len(segment) > MaxResourceSegmentBytes:
+			return "", invalid("invalid resourceURI %s: its segment %s has %d bytes, the maximum is %d", quoteURI(uri), quoteURI(segment), len(segment), MaxResourceSegmentBytes)
 		}
 	}
 	return path, nil

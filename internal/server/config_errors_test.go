@@ -44,7 +44,7 @@ func TestConfigErrorTexts(t *testing.T) {
 		missing   = http.StatusNotFound
 		resource  = `{"resourceURI":"x.yaml","resourceContent":"eA=="}`
 		resources = `{"resources":[{"resourceURI":"x.yaml","resourceContent":"eA=="}]}`
-		creds     = `{"gitUser":"u","gitToken":"t","gitRemoteURI":"file:///nonexistent"}`
+		creds     = `{"gitUser":"u","gitToken":"t","gitRemoteURI":"https://127.0.0.1:1/nonexistent.git"}`
 	)
 	get, post, put, del := http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
 
@@ -487,4 +487,92 @@ func TestConfigBodyTooLarge(t *testing.T) {
 		t.Errorf("branch dev moved from %s to %s", head, got)
 	}
 	s.checkURIs(t, stageLevel(p, "dev"), "/metadata.yaml")
+}
+
+// TestConfigResourceURILength checks the byte limits of a resourceURI: 255
+// per segment and 4096 in all are accepted, one more is a 400 that quotes
+// the start of the URI, at every level and in the path of a single resource.
+func TestConfigResourceURILength(t *testing.T) {
+	t.Parallel()
+	s := startConfigServer(t)
+	s.createProject(t, "long", "dev")
+	s.createService(t, "long", "carts", "dev")
+	levels := []resourceLevel{projectLevel("long"), stageLevel("long", "dev"), serviceLevel("long", "dev", "carts"), defaultsLevel("long", "carts")}
+
+	segment := strings.Repeat("s", 255)
+	// 15 segments of 255 bytes with their slashes, one of 254 and "/x" are
+	// 4096 bytes.
+	longest := strings.Repeat(segment+"/", 15) + segment[:254] + "/x"
+	if len(longest) != 4096 {
+		t.Fatalf("longest URI has %d bytes, want 4096", len(longest))
+	}
+	s.putFile(t, stageLevel("long", "dev"), segment, "ok\n")
+	s.putFile(t, projectLevel("long"), longest, "ok\n")
+
+	tooLong := map[string]string{
+		"segment":         segment + "s",
+		"path":            longest + "x",
+		"deep path":       strings.Repeat("a/", 40000) + "x",
+		"deep long items": strings.Repeat(segment+"/", 300) + "x",
+	}
+	head := branchHead(t, s.repo("long"), "master")
+	for name, uri := range tooLong {
+		t.Run(name, func(t *testing.T) {
+			body := resourcesBody(t, uri, "no")
+			for _, l := range levels {
+				r := s.send(t, http.MethodPost, configBase+l.resourceList(), body)
+				checkLengthError(t, "POST "+string(l), r, uri)
+			}
+			single := jsonBody(t, map[string]string{"resourceURI": "x", "resourceContent": b64("no")})
+			r := s.send(t, http.MethodPut, configBase+projectLevel("long").resourcePath(uri), single)
+			checkLengthError(t, "PUT single", r, uri)
+		})
+	}
+	if got := branchHead(t, s.repo("long"), "master"); got != head {
+		t.Errorf("master moved from %s to %s", head, got)
+	}
+}
+
+// checkLengthError checks a 400 that names a byte limit and quotes the
+// first bytes of the URI without the whole of a long one.
+func checkLengthError(t *testing.T, label string, r response, uri string) {
+	t.Helper()
+	if !checkStatus(t, r, http.StatusBadRequest) {
+		return
+	}
+	msg := errorMessage(r)
+	if !strings.Contains(msg, "the maximum is") || !strings.Contains(msg, strconv.Quote(uri[:32])[1:]) {
+		t.Errorf("%s: message = %.200q, want the limit and the start of the URI", label, msg)
+	}
+	if len(msg) > 400 {
+		t.Errorf("%s: message has %d bytes, want a short one", label, len(msg))
+	}
+}
+
+// TestConfigDisableUpstreamSyncStrict checks that every operation with the
+// disableUpstreamSync parameter rejects a value that is not a boolean with
+// the 422 of the datastore's boolean parameters, and accepts true and false.
+func TestConfigDisableUpstreamSyncStrict(t *testing.T) {
+	t.Parallel()
+	s := startConfigServer(t)
+	s.createProject(t, "sync", "dev")
+	s.createService(t, "sync", "carts", "dev")
+	s.putFile(t, serviceLevel("sync", "dev", "carts"), "x.yaml", "x\n")
+	s.putFile(t, projectLevel("sync"), "x.yaml", "x\n")
+	s.putFile(t, stageLevel("sync", "dev"), "x.yaml", "x\n")
+
+	paths := []string{
+		"/project",
+		projectLevel("sync").resourceList(), projectLevel("sync").resourcePath("x.yaml"),
+		stageLevel("sync", "dev").resourceList(), stageLevel("sync", "dev").resourcePath("x.yaml"),
+		serviceLevel("sync", "dev", "carts").resourceList(), serviceLevel("sync", "dev", "carts").resourcePath("x.yaml"),
+		defaultsLevel("sync", "carts").resourceList(), defaultsLevel("sync", "carts").resourcePath("x.yaml"),
+	}
+	for _, path := range paths {
+		r := s.send(t, http.MethodGet, configBase+path+"?disableUpstreamSync=maybe", "")
+		checkError(t, r, http.StatusUnprocessableEntity, 601, `disableUpstreamSync in query must be of type bool: "maybe"`)
+		for _, ok := range []string{"true", "false"} {
+			s.expect(t, http.StatusOK, http.MethodGet, path+"?disableUpstreamSync="+ok, "")
+		}
+	}
 }

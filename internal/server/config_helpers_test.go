@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/keptn-api/keptn-api/internal/server"
 )
 
 // configBase is the public base path of the configuration-service
@@ -40,16 +42,49 @@ func (s *configServer) repo(project string) string {
 // goes to the test output.
 func startConfigServer(t *testing.T) *configServer {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return startConfigServerWith(t, defaultBodyLimit, log)
+	return startConfigServerWith(t, defaultBodyLimit, quietLog(t))
+}
+
+// quietLog is a logger that writes warnings and errors to the test output.
+func quietLog(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// startFileUpstreamServer starts a server that accepts file:// upstreams
+// below root.
+func startFileUpstreamServer(t *testing.T, root string) *configServer {
+	t.Helper()
+	return startConfigServerConfig(t, server.Config{MaxBodyBytes: defaultBodyLimit, FileUpstreamRoot: root, Log: quietLog(t)})
+}
+
+// initSeededBare creates a bare repository in dir whose HEAD names branch,
+// with one commit on branch that adds README.md.
+func initSeededBare(t *testing.T, dir, branch string) {
+	t.Helper()
+	git(t, "init", "--quiet", "--bare", "--initial-branch="+branch, dir)
+	work := t.TempDir()
+	git(t, "-C", work, "init", "--quiet", "--initial-branch="+branch)
+	if err := os.WriteFile(filepath.Join(work, "README.md"), []byte("upstream\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	git(t, "-C", work, "add", "README.md")
+	git(t, "-C", work, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "seed")
+	git(t, "-C", work, "push", "--quiet", dir, branch)
 }
 
 // startConfigServerWith starts a server with the given body limit and
 // logger. It stops when the test ends.
 func startConfigServerWith(t *testing.T, maxBodyBytes int64, log *slog.Logger) *configServer {
 	t.Helper()
+	return startConfigServerConfig(t, server.Config{MaxBodyBytes: maxBodyBytes, Log: log})
+}
+
+// startConfigServerConfig starts a server with the settings of cfg (see
+// newServerWithConfig). It stops when the test ends.
+func startConfigServerConfig(t *testing.T, cfg server.Config) *configServer {
+	t.Helper()
 	dir := t.TempDir()
-	s, stop, err := newServer(dir, maxBodyBytes, log)
+	s, stop, err := newServerWithConfig(dir, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -113,6 +114,14 @@ func checkNoSecret(t *testing.T, label, text, secret string) {
 		t.Errorf("%s contains the token: %s", label, text)
 	}
 }
+
+// maskInWord matches a secret mask glued to a letter or digit, the trace of
+// a short token masked inside ordinary words; standaloneT matches the token
+// "t" on its own.
+var (
+	maskInWord  = regexp.MustCompile(`[A-Za-z0-9]\*{8}|\*{8}[A-Za-z0-9]`)
+	standaloneT = regexp.MustCompile(`(^|[^A-Za-z0-9])t($|[^A-Za-z0-9])`)
+)
 
 // TestConfigUpstreamHTTP creates a project whose upstream is a git server
 // over HTTP with basic authentication, and checks that every write reaches
@@ -236,8 +245,8 @@ func TestConfigUpstreamHTTP(t *testing.T) {
 		if r.status < 400 || r.status > 499 {
 			t.Errorf("status = %d, want a 4xx; body: %s", r.status, r.body)
 		}
-		if errorMessage(r) == "" {
-			t.Errorf("no error message: %s", r.body)
+		if msg := errorMessage(r); msg == "" || strings.Contains(msg, "gitrepo") {
+			t.Errorf("error message = %q, want a message without package prefix", msg)
 		}
 		checkNoSecret(t, "error body", string(r.body), wrong)
 		if remote.rejected.Load() == before {
@@ -254,6 +263,19 @@ func TestConfigUpstreamHTTP(t *testing.T) {
 		// A re-try with the right token succeeds.
 		s.expect(t, http.StatusNoContent, http.MethodPost, "/project", projectWithUpstream(t, "wrongtoken", user, token, otherURL))
 		checkNoSecret(t, "log", logs.String(), wrong)
+	})
+
+	t.Run("short token", func(t *testing.T) {
+		otherURL, _ := remote.newRepo(t, "shorttoken")
+		r := s.send(t, http.MethodPost, configBase+"/project", projectWithUpstream(t, "shorttoken", user, "t", otherURL))
+		checkStatus(t, r, http.StatusBadRequest)
+		msg := errorMessage(r)
+		if maskInWord.MatchString(msg) {
+			t.Errorf("message = %q: the one-letter token was masked inside words", msg)
+		}
+		if standaloneT.MatchString(msg) {
+			t.Errorf("message = %q contains the token t on its own", msg)
+		}
 	})
 
 	t.Run("token only in the upstream file", func(t *testing.T) {
@@ -360,8 +382,9 @@ func TestConfigUpstreamAddedLater(t *testing.T) {
 // URI as the upstream.
 func TestConfigUpstreamFile(t *testing.T) {
 	t.Parallel()
-	s := startConfigServer(t)
-	remoteDir := filepath.Join(t.TempDir(), "remote.git")
+	root := t.TempDir()
+	s := startFileUpstreamServer(t, root)
+	remoteDir := filepath.Join(root, "remote.git")
 	git(t, "init", "--quiet", "--bare", "--initial-branch=master", remoteDir)
 	remoteURL := "file://" + remoteDir
 	const p = "filed"
@@ -391,4 +414,96 @@ func TestConfigUpstreamFile(t *testing.T) {
 		t.Errorf("gitRemoteURI = %v, want %s", deref(got.GitRemoteURI), remoteURL)
 	}
 	checkNoSecret(t, "GET /project/"+p, string(r.body), "file-token-unused")
+}
+
+// TestConfigUpstreamFileRestricted checks that a file:// upstream can name
+// only a repository below the configured root and outside the data
+// directory, and that a rejected one is neither created nor written to.
+func TestConfigUpstreamFileRestricted(t *testing.T) {
+	t.Parallel()
+
+	// victim is a repository outside every allowed root, with one commit.
+	victim := filepath.Join(t.TempDir(), "victim.git")
+	initSeededBare(t, victim, "master")
+	victimRefs := git(t, "--git-dir="+victim, "for-each-ref")
+
+	shipyard := "stages:\n  - name: dev\n"
+	rejectAll := func(t *testing.T, s *configServer, remote string, wantInMessage ...string) {
+		t.Helper()
+		responses := map[string]response{
+			"POST configuration-service /project": s.send(t, http.MethodPost, configBase+"/project", projectWithUpstream(t, "up", "u", "file-token-1", remote)),
+			"PUT configuration-service /project":  s.send(t, http.MethodPut, configBase+"/project/existing", projectWithUpstream(t, "existing", "u", "file-token-1", remote)),
+			"POST api /v1/project":                s.send(t, http.MethodPost, "/api/v1/project", projectBody(t, "up", shipyard, "u", "file-token-1", remote)),
+		}
+		for label, r := range responses {
+			if !checkStatus(t, r, http.StatusBadRequest) {
+				continue
+			}
+			msg := errorMessage(r)
+			for _, want := range wantInMessage {
+				if !strings.Contains(msg, want) {
+					t.Errorf("%s: message = %q, want it to contain %q", label, msg, want)
+				}
+			}
+			checkNoSecret(t, label, string(r.body), "file-token-1")
+		}
+		s.expect(t, http.StatusNotFound, http.MethodGet, "/project/up", "")
+		r := s.expect(t, http.StatusOK, http.MethodGet, "/project/existing", "")
+		if strings.Contains(string(r.body), "gitRemoteURI") {
+			t.Errorf("project existing has an upstream after a rejected PUT: %s", r.body)
+		}
+	}
+
+	t.Run("no root", func(t *testing.T) {
+		s := startConfigServer(t)
+		s.createProject(t, "existing", "dev")
+		rejectAll(t, s, "file://"+victim, `"file://`+victim+`"`, "--file-upstream-root", "KEPTN_FILE_UPSTREAM_ROOT")
+	})
+
+	t.Run("with root", func(t *testing.T) {
+		// Every t.TempDir of a test lies in one directory, so taking it as the
+		// root puts the server's data directory below the root too.
+		root := filepath.Dir(t.TempDir())
+		s := startFileUpstreamServer(t, root)
+		if !strings.HasPrefix(s.dir, root+string(filepath.Separator)) {
+			t.Fatalf("data directory %s is not below the root %s", s.dir, root)
+		}
+		s.createProject(t, "existing", "dev")
+		s.createProject(t, "sockshop", "dev")
+		s.putFile(t, stageLevel("sockshop", "dev"), "a.yaml", "a: 1\n")
+		ownHead := branchHead(t, s.repo("sockshop"), "master")
+
+		outside := filepath.Join(root, "link-outside.git")
+		if err := os.Symlink(victim, outside); err != nil {
+			t.Fatal(err)
+		}
+		inData := filepath.Join(root, "link-data.git")
+		if err := os.Symlink(s.repo("sockshop"), inData); err != nil {
+			t.Fatal(err)
+		}
+		cases := []struct{ name, remote, want string }{
+			{"outside the root", "file://" + victim, "outside the directory that --file-upstream-root allows"},
+			{"dot-dot out of the root", "file://" + root + "/../" + strings.TrimPrefix(victim, filepath.Dir(root)+"/"), "outside the directory"},
+			{"symbolic link out of the root", "file://" + outside, "outside the directory"},
+			{"own repository", "file://" + s.repo("sockshop"), "inside the server's data directory"},
+			{"symbolic link into the data directory", "file://" + inData, "inside the server's data directory"},
+			{"file URL with a host", "file://example.com" + victim, "file:///absolute/path"},
+			{"plain path", victim, "http, https or file"},
+			{"relative path", "repos/sockshop.git", "http, https or file"},
+			{"other scheme", "ssh://git@127.0.0.1/x.git", `"ssh"`},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) { rejectAll(t, s, tc.remote, tc.want) })
+		}
+		if got := branchHead(t, s.repo("sockshop"), "master"); got != ownHead {
+			t.Errorf("master of sockshop moved from %s to %s", ownHead, got)
+		}
+		if files := gitFiles(t, s.repo("sockshop"), "dev"); !slices.Equal(files, []string{"a.yaml", "metadata.yaml"}) {
+			t.Errorf("files of sockshop dev = %v", files)
+		}
+	})
+
+	if got := git(t, "--git-dir="+victim, "for-each-ref"); got != victimRefs {
+		t.Errorf("victim refs changed:\n%s\nwant:\n%s", got, victimRefs)
+	}
 }

@@ -122,31 +122,33 @@ func openStore(dir string) (eventStore, func() error, error) {
 // newServer starts a server whose stores live in dir. stop closes the
 // server and then the stores.
 func newServer(dir string, maxBodyBytes int64, log *slog.Logger) (s *testServer, stop func() error, err error) {
+	return newServerWithConfig(dir, server.Config{MaxBodyBytes: maxBodyBytes, Log: log})
+}
+
+// newServerWithConfig is newServer with the settings of cfg: its body
+// limit, logger and file upstream root. The stores, token and data
+// directory are set here.
+func newServerWithConfig(dir string, cfg server.Config) (s *testServer, stop func() error, err error) {
 	events, closeEvents, err := openStore(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	return newServerWith(dir, events, closeEvents, maxBodyBytes, log)
+	return newServerWith(dir, events, closeEvents, cfg)
 }
 
-// newServerWith starts a server on the given store, with its git
-// repositories in dir. stop closes the server, then the repositories, and
-// then calls closeEvents.
-func newServerWith(dir string, events eventStore, closeEvents func() error, maxBodyBytes int64, log *slog.Logger) (s *testServer, stop func() error, err error) {
+// newServerWith starts a server with the settings of cfg on the given
+// store, with its git repositories in dir. stop closes the server, then the
+// repositories, and then calls closeEvents.
+func newServerWith(dir string, events eventStore, closeEvents func() error, cfg server.Config) (s *testServer, stop func() error, err error) {
 	repos, err := gitrepo.Open(filepath.Join(dir, "repos"), gitrepo.Options{})
 	if err != nil {
 		closeEvents()
 		return nil, nil, fmt.Errorf("open git repositories: %w", err)
 	}
-	router, _, err := server.New(server.Config{
-		APIToken:     testToken,
-		MaxBodyBytes: maxBodyBytes,
-		Events:       events,
-		Projects:     events,
-		Repositories: repos,
-		DataDir:      dir,
-		Log:          log,
-	})
+	cfg.APIToken = testToken
+	cfg.Events, cfg.Projects, cfg.Repositories = events, events, repos
+	cfg.DataDir = dir
+	router, _, err := server.New(cfg)
 	if err != nil {
 		closeEvents()
 		repos.Close()

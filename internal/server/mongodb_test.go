@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/keptn-api/keptn-api/internal/server"
 	"github.com/keptn-api/keptn-api/internal/testmongo"
 	"github.com/keptn-api/keptn-api/store/mongodb"
 )
@@ -34,7 +35,7 @@ func startMongoServer(t *testing.T, url, database string, wait bool) *testServer
 		}
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
-	srv, stop, err := newServerWith(t.TempDir(), s, s.Close, defaultBodyLimit, log)
+	srv, stop, err := newServerWith(t.TempDir(), s, s.Close, server.Config{MaxBodyBytes: defaultBodyLimit, Log: log})
 	if err != nil {
 		s.Close()
 		t.Fatal(err)

@@ -45,8 +45,12 @@ type Config struct {
 	// repositories of the configuration-service collection.
 	Projects     store.Projects
 	Repositories store.Repositories
-	// DataDir is the directory of the bridge credentials file.
+	// DataDir is the data directory: it holds the bridge credentials file,
+	// and no git upstream may lie in it.
 	DataDir string
+	// FileUpstreamRoot is the directory below which file:// git upstreams
+	// may lie; when it is empty, file:// upstreams are rejected.
+	FileUpstreamRoot string
 	// Logs routes the messages of the log websocket. New creates a hub
 	// with the default limits when it is nil. A caller that passes one can close the websocket
 	// connections on shutdown with Logs.Close.
@@ -72,7 +76,11 @@ func New(cfg Config) (http.Handler, *eventbus.Bus, error) {
 	}
 	auth := httpx.NewTokenAuth(cfg.APIToken)
 	bus := eventbus.New(cfg.Events, cfg.Log)
-	configuration := configsvc.New(cfg.Repositories, cfg.Projects, cfg.Log)
+	configuration, err := configsvc.New(cfg.Repositories, cfg.Projects, cfg.Log,
+		configsvc.Options{DataDir: cfg.DataDir, FileUpstreamRoot: cfg.FileUpstreamRoot})
+	if err != nil {
+		return nil, nil, err
+	}
 	bus.Subscribe(configuration.Subscriber())
 
 	logs := cfg.Logs

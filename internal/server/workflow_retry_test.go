@@ -33,14 +33,14 @@ func TestWorkflowProjectRetry(t *testing.T) {
 
 	t.Run("upstream rejects the token", func(t *testing.T) {
 		r := s.send(t, http.MethodPost, apiBase+"/project", projectBody(t, "sockshop", threeStages, user, wrongToken, remoteURL))
-		checkMessage(t, r, http.StatusBadRequest, http.StatusBadRequest, `gitrepo: project "sockshop": upstream failed: list remote branches: authentication required...`)
+		checkMessage(t, r, http.StatusBadRequest, http.StatusBadRequest, `project "sockshop": git upstream failed: list remote branches: authentication required...`)
 		checkNoSecret(t, "error body", string(r.body), wrongToken)
 		checkNoProject(t, s, "sockshop")
 	})
 
 	t.Run("upstream unreachable", func(t *testing.T) {
 		r := s.send(t, http.MethodPost, apiBase+"/project", projectBody(t, "sockshop", threeStages, user, token, "http://127.0.0.1:1/sockshop.git"))
-		checkMessage(t, r, http.StatusBadRequest, http.StatusBadRequest, `gitrepo: project "sockshop": upstream failed: list remote branches: ...`)
+		checkMessage(t, r, http.StatusBadRequest, http.StatusBadRequest, `project "sockshop": git upstream failed: list remote branches: ...`)
 		if msg := errorMessage(r); !strings.Contains(msg, "connection refused") {
 			t.Errorf("message = %q, want the connection error", msg)
 		}
@@ -64,7 +64,7 @@ func TestWorkflowProjectRetry(t *testing.T) {
 		if seen.Load() != pushes {
 			t.Errorf("after %d pushes: the upstream saw %d pushes", pushes, seen.Load())
 		}
-		checkMessage(t, r, http.StatusBadRequest, http.StatusBadRequest, `gitrepo: project "sockshop": upstream failed: push: authentication required...`)
+		checkMessage(t, r, http.StatusBadRequest, http.StatusBadRequest, `project "sockshop": git upstream failed: push: authentication required...`)
 		checkNoSecret(t, "error body", string(r.body), token)
 		checkNoProject(t, s, "sockshop")
 	}

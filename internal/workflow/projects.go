@@ -61,7 +61,7 @@ func (w *Workflows) CreateProject(ctx context.Context, in CreateProjectInput) (k
 	if err != nil {
 		return keptn.EventContext{}, err
 	}
-	upstream, err := configsvc.CheckUpstream(in.GitUser, in.GitToken, in.GitRemoteURL)
+	upstream, err := w.config.CheckUpstream(in.GitUser, in.GitToken, in.GitRemoteURL)
 	if err != nil {
 		return keptn.EventContext{}, err
 	}

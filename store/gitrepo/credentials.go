@@ -101,11 +101,35 @@ func (c *credentials) secrets() []string {
 // urlPassword matches the password in the userinfo of a URL.
 var urlPassword = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^/@:\s]*:)[^/@\s]*@`)
 
-// maskSecrets replaces each secret in text with secretMask, as written and
-// in its URL query and path escapes. It also masks any password in the
-// userinfo of a URL, named in secrets or not. Empty secrets are ignored.
+// authorizationHeader matches the value of an Authorization header, and
+// basicOrBearer the credentials after a Basic or Bearer scheme name.
+var (
+	authorizationHeader = regexp.MustCompile(`(?i)(authorization:[ \t]*)(?:(?:basic|bearer)[ \t]+)?[^\s"',;]+`)
+	basicOrBearer       = regexp.MustCompile(`(?i)\b(basic|bearer)([ \t]+)([A-Za-z0-9+/._~-]+=*)`)
+)
+
+// minLiteralSecret is the length from which a secret is masked wherever it
+// occurs. A shorter one, such as the one-letter token of a quick test,
+// occurs inside ordinary words, so it is masked only as a separate word:
+// where no letter or digit directly precedes or follows it.
+const minLiteralSecret = 6
+
+// maskSecrets masks the credentials in text with secretMask. It masks by
+// structure any password in the userinfo of a URL, the value of an
+// Authorization header and base64 Basic credentials, named in secrets or
+// not. Then it masks each secret, as written and in its URL query and path
+// escapes: everywhere when it has at least minLiteralSecret bytes, else
+// only as a separate word. Empty secrets are ignored.
 func maskSecrets(text string, secrets ...string) string {
 	text = urlPassword.ReplaceAllString(text, "${1}"+secretMask+"@")
+	text = authorizationHeader.ReplaceAllString(text, "${1}"+secretMask)
+	text = basicOrBearer.ReplaceAllStringFunc(text, func(m string) string {
+		sub := basicOrBearer.FindStringSubmatch(m)
+		if strings.EqualFold(sub[1], "basic") && !isBasicCredentials(sub[3]) {
+			return m // a word such as "basic authentication", not credentials
+		}
+		return sub[1] + sub[2] + secretMask
+	})
 
 	var forms []string
 	for _, s := range secrets {
@@ -118,7 +142,45 @@ func maskSecrets(text string, secrets ...string) string {
 	// whole.
 	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
 	for _, f := range forms {
-		text = strings.ReplaceAll(text, f, secretMask)
+		if len(f) >= minLiteralSecret {
+			text = strings.ReplaceAll(text, f, secretMask)
+		} else {
+			text = replaceStandalone(text, f, secretMask)
+		}
 	}
 	return text
+}
+
+// isBasicCredentials reports whether value is the base64 of "user:password".
+func isBasicCredentials(value string) bool {
+	raw, err := base64.StdEncoding.DecodeString(value)
+	return err == nil && strings.Contains(string(raw), ":")
+}
+
+// replaceStandalone replaces the occurrences of secret in text that are not
+// directly preceded or followed by a letter or digit.
+func replaceStandalone(text, secret, replacement string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(text, secret)
+		if i < 0 {
+			b.WriteString(text)
+			return b.String()
+		}
+		end := i + len(secret)
+		standalone := (i == 0 || !isAlnum(text[i-1]) || !isAlnum(secret[0])) &&
+			(end == len(text) || !isAlnum(text[end]) || !isAlnum(secret[len(secret)-1]))
+		if standalone {
+			b.WriteString(text[:i])
+			b.WriteString(replacement)
+			text = text[end:]
+			continue
+		}
+		b.WriteString(text[:i+1])
+		text = text[i+1:]
+	}
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }

@@ -37,6 +37,35 @@ func TestMaskSecrets(t *testing.T) {
 	}
 }
 
+// TestMaskSecretsShortToken checks that a token shorter than
+// minLiteralSecret is masked where it stands alone and by structure, while
+// the words that contain it stay readable.
+func TestMaskSecretsShortToken(t *testing.T) {
+	basic := base64.StdEncoding.EncodeToString([]byte("u:t"))
+	cases := []struct {
+		name string
+		text string
+		want string
+	}{
+		{"inside words", `gitrepo: project "up": list remote branches: authentication required`, `gitrepo: project "up": list remote branches: authentication required`},
+		{"standalone", "token t rejected", "token ******** rejected"},
+		{"quoted", `user "u" token "t"`, `user "u" token "********"`},
+		{"at the ends", "t", "********"},
+		{"userinfo", "https://u:t@host/r.git", "https://u:********@host/r.git"},
+		{"authorization header", "Authorization: Basic " + basic + "\r\n", "Authorization: ********\r\n"},
+		{"basic credentials", "sent Basic " + basic + " to host", "sent Basic ******** to host"},
+		{"bearer", "sent bearer t to host", "sent bearer ******** to host"},
+		{"basic as a word", "basic authentication failed", "basic authentication failed"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := maskSecrets(tc.text, "t", basic); got != tc.want {
+				t.Errorf("maskSecrets(%q) = %q, want %q", tc.text, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestMaskSecretsIgnoresEmpty(t *testing.T) {
 	if got := maskSecrets("abc", "", ""); got != "abc" {
 		t.Errorf("maskSecrets with empty secrets = %q, want the text unchanged", got)

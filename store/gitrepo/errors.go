@@ -12,7 +12,7 @@ import (
 )
 
 func errProjectNotFound(project string) error {
-	return fmt.Errorf("gitrepo: project %q: %w", project, store.ErrNotFound)
+	return fmt.Errorf("gitrepo: project %q: %w", project, store.ErrProjectNotFound)
 }
 
 func errBranchNotFound(project, branch string) error {
@@ -69,7 +69,9 @@ func newUpstreamError(project, op string, cause error, creds *credentials) error
 	if creds != nil {
 		secrets = creds.secrets()
 	}
-	text := fmt.Sprintf("gitrepo: project %q: %s: %s: %s", project, store.ErrUpstream, op, causeText(cause))
+	// The text has no package prefix, because handlers return it to the
+	// client.
+	text := fmt.Sprintf("project %q: git %s: %s: %s", project, store.ErrUpstream, op, causeText(cause))
 	e := &upstreamError{text: maskSecrets(text, secrets...)}
 	switch {
 	case errors.Is(cause, context.Canceled):

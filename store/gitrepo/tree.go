@@ -119,7 +119,7 @@ func (b *treeBuilder) apply(c store.FileChange) error {
 		case e == nil:
 			e = &editEntry{mode: filemode.Dir, dir: &dirEdit{loaded: true, changed: make(map[string]*editEntry)}}
 		case e.mode != filemode.Dir:
-			return fmt.Errorf("write %q: %q is not a directory", c.Path, strings.Join(segs[:i+1], "/"))
+			return &store.PathConflictError{Path: c.Path, Existing: strings.Join(segs[:i+1], "/")}
 		}
 		next, err := b.subdir(d, seg, e)
 		if err != nil {
@@ -138,7 +138,7 @@ func (b *treeBuilder) apply(c store.FileChange) error {
 		return nil
 	}
 	if existing != nil && existing.mode == filemode.Dir {
-		return fmt.Errorf("write %q: the path is a directory", c.Path)
+		return &store.PathConflictError{Path: c.Path, Existing: c.Path, ExistingIsDir: true}
 	}
 
 	h := plumbing.ComputeHash(plumbing.BlobObject, c.Content)
@@ -238,11 +238,9 @@ func (r *repo) buildCommit(parent plumbing.Hash, message string, changes []store
 		baseTree = c.tree
 	}
 
-	b := newTreeBuilder(r, baseTree)
-	for _, c := range changes {
-		if err := b.apply(c); err != nil {
-			return plumbing.ZeroHash, false, err
-		}
+	b, err := r.applyChanges(baseTree, changes)
+	if err != nil {
+		return plumbing.ZeroHash, false, err
 	}
 	tree, err := b.finish()
 	if err != nil {
@@ -259,6 +257,18 @@ func (r *repo) buildCommit(parent plumbing.Hash, message string, changes []store
 		return plumbing.ZeroHash, false, err
 	}
 	return h, true, nil
+}
+
+// applyChanges applies changes to the tree baseTree (zero for none) in a new
+// tree builder. Nothing is written until the builder's batch is published.
+func (r *repo) applyChanges(baseTree plumbing.Hash, changes []store.FileChange) (*treeBuilder, error) {
+	b := newTreeBuilder(r, baseTree)
+	for _, c := range changes {
+		if err := b.apply(c); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 func addCommit(b *objectBatch, tree, parent plumbing.Hash, message string) (plumbing.Hash, error) {

@@ -295,6 +295,12 @@ func TestHTTPUpstreamDefaultBranch(t *testing.T) {
 	ctx := context.Background()
 
 	up := remote.upstream("sockshop")
+	if main, err := s.NewMainBranch(ctx, "sockshop", &up); err != nil || main != "main" {
+		t.Errorf("NewMainBranch = %q, %v; want main", main, err)
+	}
+	if got := remoteHead(t, remote.dir("sockshop"), "main"); got != existing {
+		t.Errorf("remote main after NewMainBranch = %q, want it unchanged at %s", got, existing)
+	}
 	v, err := s.CreateRepository(ctx, "sockshop", &up, files("metadata.yaml", "x"), "m")
 	if err != nil {
 		t.Fatalf("CreateRepository: %v", err)

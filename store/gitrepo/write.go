@@ -21,6 +21,39 @@ import (
 // whose upstream does not name a default branch.
 const defaultMainBranch = "master"
 
+// mainBranchOf returns the main branch of a repository cloned from a remote
+// with the advertisement ar (nil for an empty remote): the remote's default
+// branch when it names a valid one, else defaultMainBranch.
+func mainBranchOf(ar *packp.AdvRefs) string {
+	if ar != nil {
+		if b := defaultBranch(ar); b != "" && validateBranchName(b) == nil {
+			return b
+		}
+	}
+	return defaultMainBranch
+}
+
+// NewMainBranch returns the main branch that CreateRepository would choose
+// for upstream. It lists the remote's references and writes nothing.
+func (s *Store) NewMainBranch(ctx context.Context, project string, upstream *store.Upstream) (string, error) {
+	if err := s.check(ctx); err != nil {
+		return "", err
+	}
+	if upstream == nil {
+		return defaultMainBranch, nil
+	}
+	creds := newCredentials(*upstream)
+	rm, err := newRemote(creds, s.opts.UpstreamTimeout)
+	if err != nil {
+		return "", newUpstreamError(project, "create", err, creds)
+	}
+	ar, err := rm.list(ctx)
+	if err != nil {
+		return "", newUpstreamError(project, "list remote branches", err, creds)
+	}
+	return mainBranchOf(ar), nil
+}
+
 // CreateRepository builds the repository in a temporary directory and
 // renames it into place at the end, so a failure or a killed process leaves
 // no repository behind. With an upstream it fetches every branch of the
@@ -78,11 +111,7 @@ func (s *Store) buildRepository(ctx context.Context, project, dir string, upstre
 		if ar, err = rm.list(ctx); err != nil {
 			return nil, newUpstreamError(project, "list remote branches", err, st.upstream)
 		}
-		if ar != nil {
-			if b := defaultBranch(ar); b != "" && validateBranchName(b) == nil {
-				st.main = b
-			}
-		}
+		st.main = mainBranchOf(ar)
 	}
 
 	_, err := git.InitWithOptions(r.storage, nil, git.InitOptions{
@@ -282,6 +311,29 @@ func (s *Store) Commit(ctx context.Context, project, branch, message string, cha
 		p.state.Store(st.withHead(branch, next))
 	}
 	return st.version(branch, next), nil
+}
+
+// CheckCommit applies changes to the tree of the branch's head in memory
+// and drops the result.
+func (s *Store) CheckCommit(ctx context.Context, project, branch string, changes []store.FileChange) error {
+	p, st, err := s.lockExisting(ctx, project)
+	if err != nil {
+		return err
+	}
+	defer p.write.Unlock()
+
+	head, ok := st.heads[branch]
+	if !ok {
+		return errBranchNotFound(project, branch)
+	}
+	c, err := st.repo.commit(locked, head)
+	if err == nil {
+		_, err = st.repo.applyChanges(c.tree, changes)
+	}
+	if err != nil {
+		return fmt.Errorf("gitrepo: project %q: branch %q: check changes: %w", project, branch, err)
+	}
+	return nil
 }
 
 // pushCommit pushes candidate to branch. When the remote rejects the push

@@ -29,6 +29,7 @@ func RunRepositories(t *testing.T, newStore func(t *testing.T) store.Repositorie
 		{"RecreateAfterDelete", testRepoRecreateAfterDelete},
 		{"InitialFilesOnMain", testRepoInitialFiles},
 		{"MainBranch", testRepoMainBranch},
+		{"NewMainBranch", testRepoNewMainBranch},
 		{"BranchForksFromMainHead", testRepoBranchForks},
 		{"BranchIsolation", testRepoBranchIsolation},
 		{"CreateBranchDuplicate", testRepoCreateBranchDuplicate},
@@ -38,6 +39,8 @@ func RunRepositories(t *testing.T, newStore func(t *testing.T) store.Repositorie
 		{"CommitDeleteDirectory", testRepoCommitDeleteDirectory},
 		{"CommitDeleteMissingPath", testRepoCommitDeleteMissing},
 		{"CommitNoOp", testRepoCommitNoOp},
+		{"CommitPathConflict", testRepoCommitPathConflict},
+		{"CheckCommit", testRepoCheckCommit},
 		{"CommitAppliesInOrder", testRepoCommitOrder},
 		{"NestedPaths", testRepoNestedPaths},
 		{"ReadFileAtHead", testRepoReadAtHead},
@@ -270,6 +273,78 @@ func testRepoMainBranch(t *testing.T, s store.Repositories) {
 	createRepoBranch(t, s, "sockshop", "dev")
 	if got := repoMainBranch(t, s, "sockshop"); got != v.Branch {
 		t.Errorf("MainBranch after CreateBranch = %q, want %q", got, v.Branch)
+	}
+}
+
+func testRepoNewMainBranch(t *testing.T, s store.Repositories) {
+	want, err := s.NewMainBranch(context.Background(), "sockshop", nil)
+	if err != nil {
+		t.Fatalf("NewMainBranch: %v", err)
+	}
+	if want == "" {
+		t.Fatal("NewMainBranch returned an empty name")
+	}
+	if _, err := s.MainBranch(context.Background(), "sockshop"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("MainBranch after NewMainBranch: err = %v, want ErrNotFound (nothing created)", err)
+	}
+	v := createRepo(t, s, "sockshop", fileChange("metadata.yaml", "x"))
+	if v.Branch != want {
+		t.Errorf("CreateRepository Branch = %q, want %q from NewMainBranch", v.Branch, want)
+	}
+}
+
+func testRepoCommitPathConflict(t *testing.T, s store.Repositories) {
+	v := createRepo(t, s, "sockshop", fileChange("cf", "file"), fileChange("dir/x", "x"))
+	cases := []struct {
+		name    string
+		changes []store.FileChange
+		want    store.PathConflictError
+	}{
+		{"below a file", []store.FileChange{fileChange("cf/y", "y")}, store.PathConflictError{Path: "cf/y", Existing: "cf"}},
+		{"file over a directory", []store.FileChange{fileChange("dir", "d")}, store.PathConflictError{Path: "dir", Existing: "dir", ExistingIsDir: true}},
+		{"both in one set", []store.FileChange{fileChange("new", "n"), fileChange("new/z", "z")}, store.PathConflictError{Path: "new/z", Existing: "new"}},
+		{"directory then file in one set", []store.FileChange{fileChange("d2/z", "z"), fileChange("d2", "f")}, store.PathConflictError{Path: "d2", Existing: "d2", ExistingIsDir: true}},
+	}
+	for _, tc := range cases {
+		_, err := s.Commit(context.Background(), "sockshop", v.Branch, "Added resources", tc.changes)
+		var conflict *store.PathConflictError
+		if !errors.As(err, &conflict) {
+			t.Errorf("%s: Commit err = %v, want a *store.PathConflictError", tc.name, err)
+			continue
+		}
+		if *conflict != tc.want {
+			t.Errorf("%s: conflict = %+v, want %+v", tc.name, *conflict, tc.want)
+		}
+	}
+	if files := listRepoFiles(t, s, "sockshop", v.Branch, ""); !slices.Equal(files, []string{"cf", "dir/x"}) {
+		t.Errorf("files after the rejected commits = %v, want [cf dir/x]", files)
+	}
+}
+
+func testRepoCheckCommit(t *testing.T, s store.Repositories) {
+	ctx := context.Background()
+	v := createRepo(t, s, "sockshop", fileChange("cf", "file"))
+	if err := s.CheckCommit(ctx, "sockshop", v.Branch, []store.FileChange{fileChange("ok/x", "x")}); err != nil {
+		t.Errorf("CheckCommit of valid changes: %v", err)
+	}
+	var conflict *store.PathConflictError
+	if err := s.CheckCommit(ctx, "sockshop", v.Branch, []store.FileChange{fileChange("cf/y", "y")}); !errors.As(err, &conflict) {
+		t.Errorf("CheckCommit below a file: err = %v, want a *store.PathConflictError", err)
+	}
+	if err := s.CheckCommit(ctx, "sockshop", v.Branch, []store.FileChange{deleteChange("missing")}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CheckCommit deleting a missing path: err = %v, want ErrNotFound", err)
+	}
+	if err := s.CheckCommit(ctx, "sockshop", "nope", []store.FileChange{fileChange("x", "x")}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CheckCommit on an unknown branch: err = %v, want ErrNotFound", err)
+	}
+	if err := s.CheckCommit(ctx, "nope", v.Branch, []store.FileChange{fileChange("x", "x")}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CheckCommit on an unknown project: err = %v, want ErrNotFound", err)
+	}
+	if _, got := readRepoFile(t, s, "sockshop", v.Branch, "", "cf"); got.CommitID != v.CommitID {
+		t.Errorf("head after CheckCommit = %s, want %s", got.CommitID, v.CommitID)
+	}
+	if files := listRepoFiles(t, s, "sockshop", v.Branch, ""); !slices.Equal(files, []string{"cf"}) {
+		t.Errorf("files after CheckCommit = %v, want [cf]", files)
 	}
 }
 
@@ -600,27 +675,27 @@ func testRepoUnknownProject(t *testing.T, s store.Repositories) {
 	createRepo(t, s, "other", fileChange("metadata.yaml", "x"))
 	const p = "unknown"
 	_, err := s.MainBranch(ctx, p)
-	wantRepoErr(t, "MainBranch", err, store.ErrNotFound)
+	wantRepoErr(t, "MainBranch", err, store.ErrProjectNotFound)
 	_, err = s.Branches(ctx, p)
-	wantRepoErr(t, "Branches", err, store.ErrNotFound)
+	wantRepoErr(t, "Branches", err, store.ErrProjectNotFound)
 	_, err = s.CreateBranch(ctx, p, "dev")
-	wantRepoErr(t, "CreateBranch", err, store.ErrNotFound)
+	wantRepoErr(t, "CreateBranch", err, store.ErrProjectNotFound)
 	err = s.DeleteBranch(ctx, p, "dev")
-	wantRepoErr(t, "DeleteBranch", err, store.ErrNotFound)
+	wantRepoErr(t, "DeleteBranch", err, store.ErrProjectNotFound)
 	_, err = s.Commit(ctx, p, "master", "m", []store.FileChange{fileChange("a", "a")})
-	wantRepoErr(t, "Commit", err, store.ErrNotFound)
+	wantRepoErr(t, "Commit", err, store.ErrProjectNotFound)
 	_, _, err = s.ReadFile(ctx, p, "master", "", "metadata.yaml")
-	wantRepoErr(t, "ReadFile", err, store.ErrNotFound)
+	wantRepoErr(t, "ReadFile", err, store.ErrProjectNotFound)
 	_, err = s.ListFiles(ctx, p, "master", "")
-	wantRepoErr(t, "ListFiles", err, store.ErrNotFound)
+	wantRepoErr(t, "ListFiles", err, store.ErrProjectNotFound)
 	_, err = s.Exists(ctx, p, "master", "metadata.yaml")
-	wantRepoErr(t, "Exists", err, store.ErrNotFound)
+	wantRepoErr(t, "Exists", err, store.ErrProjectNotFound)
 	err = s.Pull(ctx, p)
-	wantRepoErr(t, "Pull", err, store.ErrNotFound)
+	wantRepoErr(t, "Pull", err, store.ErrProjectNotFound)
 	err = s.DeleteRepository(ctx, p)
-	wantRepoErr(t, "DeleteRepository", err, store.ErrNotFound)
+	wantRepoErr(t, "DeleteRepository", err, store.ErrProjectNotFound)
 	err = s.SetUpstream(ctx, p, store.Upstream{User: "u", Token: "t", RemoteURI: "https://127.0.0.1:1/repo.git"})
-	wantRepoErr(t, "SetUpstream", err, store.ErrNotFound)
+	wantRepoErr(t, "SetUpstream", err, store.ErrProjectNotFound)
 }
 
 func testRepoUnknownBranch(t *testing.T, s store.Repositories) {
