@@ -23,7 +23,7 @@ type CreateProjectInput struct {
 // that the upstream has already is kept as it is. Any failure removes what
 // was created locally, so a retry can succeed.
 func (s *Service) CreateProject(ctx context.Context, in CreateProjectInput) error {
-	defer s.locks.lock(in.Name)()
+	defer s.locks.Lock(in.Name)()
 
 	if err := ValidateName("project", in.Name); err != nil {
 		return err
@@ -94,7 +94,7 @@ func (s *Service) CreateProject(ctx context.Context, in CreateProjectInput) erro
 // SetUpstream adds or replaces the upstream of a project and pushes every
 // branch to it.
 func (s *Service) SetUpstream(ctx context.Context, project string, up store.Upstream) error {
-	defer s.locks.lock(project)()
+	defer s.locks.Lock(project)()
 
 	if _, err := s.view.GetProject(ctx, project); err != nil {
 		return err
@@ -117,7 +117,7 @@ func (s *Service) SetUpstream(ctx context.Context, project string, up store.Upst
 // Deletes change git first and the view last, and treat what is gone already
 // as done, so a retry after a failure in between completes the delete.
 func (s *Service) DeleteProject(ctx context.Context, project string) error {
-	defer s.locks.lock(project)()
+	defer s.locks.Lock(project)()
 
 	s.known.removePrefix(project, "")
 	if err := s.repos.DeleteRepository(ctx, project); err != nil && !isNotFound(err) {
@@ -142,7 +142,7 @@ func (s *Service) Projects(ctx context.Context) ([]store.Project, error) {
 // CreateStage forks the stage branch from the main branch and adds the stage
 // to the view.
 func (s *Service) CreateStage(ctx context.Context, project, stage string) error {
-	defer s.locks.lock(project)()
+	defer s.locks.Lock(project)()
 
 	if err := ValidateName("stage", stage); err != nil {
 		return err
@@ -169,7 +169,7 @@ func (s *Service) CreateStage(ctx context.Context, project, stage string) error 
 
 // DeleteStage removes the branch of a stage and the stage from the view.
 func (s *Service) DeleteStage(ctx context.Context, project, stage string) error {
-	defer s.locks.lock(project)()
+	defer s.locks.Lock(project)()
 
 	if _, err := s.Stage(ctx, project, stage); err != nil {
 		return err
@@ -200,7 +200,7 @@ func (s *Service) Stage(ctx context.Context, project, stage string) (store.Stage
 // CreateService writes <service>/metadata.yaml on the stage branch and adds
 // the service to the stage in the view.
 func (s *Service) CreateService(ctx context.Context, project, stage, service string) error {
-	defer s.locks.lock(project)()
+	defer s.locks.Lock(project)()
 
 	if err := ValidateName("service", service); err != nil {
 		return err
@@ -232,7 +232,7 @@ func (s *Service) CreateService(ctx context.Context, project, stage, service str
 // DeleteService removes the directory of a service on the stage branch and
 // the service from the stage in the view.
 func (s *Service) DeleteService(ctx context.Context, project, stage, service string) error {
-	defer s.locks.lock(project)()
+	defer s.locks.Lock(project)()
 
 	if _, err := s.Service(ctx, project, stage, service); err != nil {
 		return err

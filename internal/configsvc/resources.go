@@ -376,7 +376,7 @@ func (s *Service) serviceStages(ctx context.Context, project, service string) ([
 func (s *Service) WriteServiceResources(ctx context.Context, project, service string, resources []Resource, message string) error {
 	// The lock keeps stage deletes and other all-stage writes out between
 	// the check and the commits. Single-level resource writes do not take it.
-	defer s.locks.lock(project)()
+	defer s.locks.Lock(project)()
 
 	stages, err := s.serviceStages(ctx, project, service)
 	if err != nil {

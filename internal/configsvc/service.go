@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/keptn-api/keptn-api/internal/keylock"
 	"github.com/keptn-api/keptn-api/store"
 )
 
@@ -21,7 +22,10 @@ type Service struct {
 	view  store.Projects
 	log   *slog.Logger
 	now   func() time.Time
-	locks projectLocks
+	// locks serialises the structural changes of one project (creating and
+	// deleting projects, stages and services), whose check and rollback
+	// steps span both stores.
+	locks keylock.Locks
 	known knownServices
 
 	upstreams upstreamPolicy
