@@ -36,24 +36,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build keptn-api:", err)
 		os.Exit(1)
 	}
-	ferret, err := testmongo.SharedURL()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start FerretDB:", err)
-		os.Exit(1)
-	}
-	backends := []testBackend{{name: "sqlite"}, {name: "ferretdb", mongoURL: ferret}}
-	if u := os.Getenv(testmongo.EnvURL); u != "" {
-		backends = append(backends, testBackend{name: "mongodb", mongoURL: u})
-	}
-	code := 0
-	for _, b := range backends {
-		backend = b
-		fmt.Fprintf(os.Stderr, "=== store backend %s\n", b.name)
-		if c := m.Run(); c != 0 {
-			code = c
-		}
-	}
-	testmongo.StopShared()
+	code := testmongo.RunPerBackend(m, func(b testmongo.Backend) {
+		backend = testBackend{name: b.Name, mongoURL: b.MongoURL}
+	}, nil)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

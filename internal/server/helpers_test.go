@@ -206,28 +206,9 @@ func sharedServer(t *testing.T) *testServer {
 // TestMain runs the tests on SQLite, then on the in-process FerretDB, and
 // then on the MongoDB of KEPTN_TEST_MONGODB_URL when it is set.
 func TestMain(m *testing.M) {
-	backends := []testBackend{{name: "sqlite"}}
-	ferret, err := testmongo.SharedURL()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start FerretDB:", err)
-		os.Exit(1)
-	}
-	backends = append(backends, testBackend{name: "ferretdb", mongoURL: ferret})
-	if u := os.Getenv(testmongo.EnvURL); u != "" {
-		backends = append(backends, testBackend{name: "mongodb", mongoURL: u})
-	}
-
-	code := 0
-	for _, b := range backends {
-		backend = b
-		fmt.Fprintf(os.Stderr, "=== store backend %s\n", b.name)
-		if c := m.Run(); c != 0 {
-			code = c
-		}
-		stopShared()
-	}
-	testmongo.StopShared()
-	os.Exit(code)
+	os.Exit(testmongo.RunPerBackend(m, func(b testmongo.Backend) {
+		backend = testBackend{name: b.Name, mongoURL: b.MongoURL}
+	}, stopShared))
 }
 
 // stopShared stops the shared server, so that the next backend's run
