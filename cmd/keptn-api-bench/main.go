@@ -210,7 +210,8 @@ func run(ctx context.Context, cfg config) error {
 	return nil
 }
 
-// passSetup is what one backend's pass runs on.
+// passSetup is the server binary, data directory and store of one
+// backend's pass.
 type passSetup struct {
 	backend string
 	// store describes where the server keeps events, for the report.

@@ -116,8 +116,8 @@ func runMongoDBPass(ctx context.Context, client *http.Client, ceiling *ceiling, 
 	return p, nil
 }
 
-// serverInfo is what the buildInfo command of a MongoDB-wire server
-// returns, in part.
+// serverInfo is the part of a buildInfo reply of a MongoDB-wire server
+// that the report uses.
 type serverInfo struct {
 	// version is the MongoDB version the server reports. FerretDB reports
 	// the MongoDB version it imitates.

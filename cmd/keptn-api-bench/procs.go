@@ -111,7 +111,7 @@ func buildServer(ctx context.Context, dir string) (string, error) {
 
 // startServer starts the binary bin on a free loopback port with its data in
 // dataDir and env added to its environment. It waits until GET /health
-// returns 200 and the event store answers a query.
+// returns 200 and a query of the event store returns 200.
 //
 // The server runs with --log-level warn, because at info level it writes an
 // access log line per request, which would be part of the measurement. At
@@ -175,8 +175,8 @@ func (s *server) start(ctx context.Context, extraArgs ...string) (*server, error
 
 	srv := &server{child: c, baseURL: "http://127.0.0.1:" + strconv.Itoa(port),
 		token: s.token, bin: s.bin, dataDir: s.dataDir, env: s.env}
-	// With the MongoDB backend, the server answers /health at once but
-	// answers 503 to queries until it has connected to MongoDB.
+	// With the MongoDB backend, /health returns 200 at once, but queries
+	// return 503 until the server has connected to MongoDB.
 	err = waitReady(ctx, c, srv.baseURL+"/health", "")
 	if err == nil {
 		err = waitReady(ctx, c, contextQueryURL(srv.baseURL, "00000000-0000-4000-8000-000000000000"), srv.token)

@@ -92,7 +92,7 @@ func StopShared() {
 	}
 }
 
-// Server is a FerretDB run by a test.
+// Server is a FerretDB run by a test, or by the caller of StartInDir.
 type Server struct {
 	dir  string
 	addr string // host:port, fixed after the first start
