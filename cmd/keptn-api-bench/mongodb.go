@@ -160,7 +160,12 @@ func (i serverInfo) describe(started bool) string {
 			"the connection string limits the server to one connection (maxPoolSize=1), because this handler can fail concurrent writes with SQLITE_BUSY",
 			ferretdbBuildVersion())
 	case i.ferretdb:
-		return fmt.Sprintf("FerretDB %s at -mongodb-url (reports MongoDB %s)", i.ferretdbVersion, i.version)
+		// An embedded FerretDB reports its version as "unknown".
+		version := i.ferretdbVersion
+		if version == "" || version == "unknown" {
+			version = "of unknown version"
+		}
+		return fmt.Sprintf("FerretDB %s at -mongodb-url (reports MongoDB %s)", version, i.version)
 	default:
 		return fmt.Sprintf("MongoDB %s at -mongodb-url", i.version)
 	}

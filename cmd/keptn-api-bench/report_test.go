@@ -200,3 +200,21 @@ func checkContains(t *testing.T, out string, wants ...string) {
 		}
 	}
 }
+
+func TestServerInfoDescribe(t *testing.T) {
+	cases := []struct {
+		info    serverInfo
+		started bool
+		want    string // a part of the description
+	}{
+		{serverInfo{version: "7.0.42", ferretdb: true, ferretdbVersion: "unknown"}, true, "with its SQLite handler, started by the benchmark"},
+		{serverInfo{version: "7.0.42", ferretdb: true, ferretdbVersion: "v1.24.2"}, false, "FerretDB v1.24.2 at -mongodb-url (reports MongoDB 7.0.42)"},
+		{serverInfo{version: "7.0.42", ferretdb: true, ferretdbVersion: "unknown"}, false, "FerretDB of unknown version at -mongodb-url"},
+		{serverInfo{version: "8.0.4"}, false, "MongoDB 8.0.4 at -mongodb-url"},
+	}
+	for _, c := range cases {
+		if got := c.info.describe(c.started); !strings.Contains(got, c.want) {
+			t.Errorf("describe(%+v, started %t) = %q, expected it to contain %q", c.info, c.started, got, c.want)
+		}
+	}
+}
