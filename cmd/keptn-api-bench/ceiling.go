@@ -80,46 +80,55 @@ type ceiling struct {
 	baseURL string
 }
 
-// startCeiling starts this program again as the ceiling process and reads its
-// address from the first line of its stdout.
+// startCeiling starts this program again as the ceiling process.
 func startCeiling(ctx context.Context) (*ceiling, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("start the ceiling: find this program's executable: %w", err)
-	}
-	cmd := exec.Command(self, ceilingArg)
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
+	c, addr, err := startSelf(ctx, "ceiling", ceilingAddrPrefix, ceilingArg)
 	if err != nil {
 		return nil, err
 	}
-	c, err := startChild("ceiling", cmd)
-	if err != nil {
-		return nil, err
-	}
-
-	addr := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		addr <- strings.TrimSpace(line)
-	}()
-	var line string
-	select {
-	case line = <-addr:
-	case <-time.After(startTimeout):
-	case <-ctx.Done():
-	}
-	hostPort, ok := strings.CutPrefix(line, ceilingAddrPrefix)
-	if !ok {
-		c.stop()
-		return nil, fmt.Errorf("start the ceiling: expected a line %q on its stdout within %s, got %q", ceilingAddrPrefix+"ADDRESS", startTimeout, line)
-	}
-
-	cl := &ceiling{child: c, baseURL: "http://" + hostPort}
-	if err := waitReady(ctx, c, cl.baseURL+"/"); err != nil {
+	cl := &ceiling{child: c, baseURL: "http://" + addr}
+	if err := waitReady(ctx, c, cl.baseURL+"/", ""); err != nil {
 		c.stop()
 		return nil, fmt.Errorf("start the ceiling: %w", err)
 	}
 	fmt.Printf("ceiling (pid %d) is serving %s\n", c.pid(), cl.baseURL)
 	return cl, nil
+}
+
+// startSelf starts this program again with args, as a child process named
+// name, and returns what follows prefix on the first line of its stdout:
+// the address the child serves.
+func startSelf(ctx context.Context, name, prefix string, args ...string) (*child, string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, "", fmt.Errorf("start the %s: find this program's executable: %w", name, err)
+	}
+	cmd := exec.Command(self, args...)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := startChild(name, cmd)
+	if err != nil {
+		return nil, "", err
+	}
+
+	lines := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		lines <- strings.TrimSpace(line)
+	}()
+	var line string
+	select {
+	case line = <-lines:
+	case <-time.After(startTimeout):
+	case <-ctx.Done():
+	}
+	addr, ok := strings.CutPrefix(line, prefix)
+	if !ok {
+		c.stop()
+		return nil, "", fmt.Errorf("start the %s: expected a line %q on its stdout within %s, got %q", name, prefix+"ADDRESS", startTimeout, line)
+	}
+	return c, addr, nil
 }

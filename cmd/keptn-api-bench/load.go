@@ -65,7 +65,9 @@ func newRequest(ctx context.Context, method, url, token string, body []byte) (*h
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("x-token", token)
+	if token != "" {
+		req.Header.Set("x-token", token)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -90,12 +90,28 @@ type server struct {
 	*child
 	baseURL string // http://127.0.0.1:PORT
 	token   string
-	bin     string // the built binary
-	dir     string // the benchmark's directory; the data directory is its data/
+	bin     string   // the built binary
+	dataDir string   // its --data-dir
+	env     []string // added to its environment, such as MONGODB_URL
 }
 
-// startServer builds keptn-api into dir, starts it on a free loopback port
-// with its data in dir, and waits until GET /health returns 200.
+// buildServer builds keptn-api into dir and returns the binary's path.
+func buildServer(ctx context.Context, dir string) (string, error) {
+	bin := filepath.Join(dir, "keptn-api")
+	started := time.Now()
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, serverPackage)
+	build.Stdout = os.Stderr
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("build of %s failed, see the go build output above (the benchmark must run inside the keptn-api module): %w", serverPackage, err)
+	}
+	fmt.Printf("built keptn-api in %.1f s\n", time.Since(started).Seconds())
+	return bin, nil
+}
+
+// startServer starts the binary bin on a free loopback port with its data in
+// dataDir and env added to its environment. It waits until GET /health
+// returns 200 and a query of the event store returns 200.
 //
 // The server runs with --log-level warn, because at info level it writes an
 // access log line per request, which would be part of the measurement. At
@@ -103,27 +119,18 @@ type server struct {
 // listener on port 0 is opened and closed, and its port is passed to the
 // server. Another process can take the port in between, so a failed start is
 // retried on a new port.
-func startServer(ctx context.Context, dir string) (*server, error) {
-	bin := filepath.Join(dir, "keptn-api")
-	started := time.Now()
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, serverPackage)
-	build.Stdout = os.Stderr
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("build of %s failed, see the go build output above (the benchmark must run inside the keptn-api module): %w", serverPackage, err)
-	}
-	fmt.Printf("built keptn-api in %.1f s\n", time.Since(started).Seconds())
-
+func startServer(ctx context.Context, bin, dataDir string, env []string) (*server, error) {
 	token, err := randomToken()
 	if err != nil {
 		return nil, err
 	}
+	srv := &server{token: token, bin: bin, dataDir: dataDir, env: env}
 	const attempts = 3
 	var lastErr error
 	for range attempts {
-		srv, err := startServerOnce(ctx, bin, dir, token)
+		started, err := srv.start(ctx)
 		if err == nil {
-			return srv, nil
+			return started, nil
 		}
 		lastErr = err
 		if ctx.Err() != nil {
@@ -133,14 +140,16 @@ func startServer(ctx context.Context, dir string) (*server, error) {
 	return nil, fmt.Errorf("start keptn-api: %w", lastErr)
 }
 
-// restart stops the server and starts it again on the same data directory,
-// with extraArgs added to its command line.
+// restart stops the server and starts it again on the same data directory
+// and environment, with extraArgs added to its command line.
 func (s *server) restart(ctx context.Context, extraArgs ...string) (*server, error) {
 	s.stop()
-	return startServerOnce(ctx, s.bin, s.dir, s.token, extraArgs...)
+	return s.start(ctx, extraArgs...)
 }
 
-func startServerOnce(ctx context.Context, bin, dir, token string, extraArgs ...string) (*server, error) {
+// start starts a new process with the settings of s and returns it as a new
+// server.
+func (s *server) start(ctx context.Context, extraArgs ...string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -148,11 +157,12 @@ func startServerOnce(ctx context.Context, bin, dir, token string, extraArgs ...s
 	args := []string{
 		"--host", "127.0.0.1",
 		"--port", strconv.Itoa(port),
-		"--data-dir", filepath.Join(dir, "data"),
-		"--api-token", token,
+		"--data-dir", s.dataDir,
+		"--api-token", s.token,
 		"--log-level", "warn",
 	}
-	cmd := exec.Command(bin, append(args, extraArgs...)...)
+	cmd := exec.Command(s.bin, append(args, extraArgs...)...)
+	cmd.Env = append(os.Environ(), s.env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
@@ -163,8 +173,15 @@ func startServerOnce(ctx context.Context, bin, dir, token string, extraArgs ...s
 	}
 	logs := forwardLogs(stderr)
 
-	srv := &server{child: c, baseURL: "http://127.0.0.1:" + strconv.Itoa(port), token: token, bin: bin, dir: dir}
-	if err := waitReady(ctx, c, srv.baseURL+"/health"); err != nil {
+	srv := &server{child: c, baseURL: "http://127.0.0.1:" + strconv.Itoa(port),
+		token: s.token, bin: s.bin, dataDir: s.dataDir, env: s.env}
+	// With the MongoDB backend, /health returns 200 at once, but queries
+	// return 503 until the server has connected to MongoDB.
+	err = waitReady(ctx, c, srv.baseURL+"/health", "")
+	if err == nil {
+		err = waitReady(ctx, c, contextQueryURL(srv.baseURL, "00000000-0000-4000-8000-000000000000"), srv.token)
+	}
+	if err != nil {
 		c.stop()
 		return nil, fmt.Errorf("%w; its log:\n%s", err, logs.text())
 	}
@@ -211,9 +228,9 @@ func (l *logLines) text() string {
 	return strings.Join(l.lines, "\n")
 }
 
-// waitReady polls url until it returns 200, the process exits or
-// startTimeout passes.
-func waitReady(ctx context.Context, c *child, url string) error {
+// waitReady polls url, with the x-token header when token is not empty,
+// until it returns 200, the process exits or startTimeout passes.
+func waitReady(ctx context.Context, c *child, url, token string) error {
 	probe := &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil}}
 	defer probe.CloseIdleConnections()
 	deadline := time.Now().Add(startTimeout)
@@ -224,7 +241,11 @@ func waitReady(ctx context.Context, c *child, url string) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		resp, err := probe.Get(url)
+		req, err := newRequest(ctx, http.MethodGet, url, token, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := probe.Do(req)
 		if err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()

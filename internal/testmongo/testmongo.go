@@ -3,7 +3,9 @@
 // files in a temporary directory. When KEPTN_TEST_MONGODB_URL is set, tests
 // that call Targets also run against the MongoDB server at that URL.
 //
-// It is imported by tests only.
+// Tests import it, and so does the benchmark program cmd/keptn-api-bench,
+// which runs the same FerretDB through StartInDir when no MongoDB URL is
+// given. It is not meant for the server binary.
 package testmongo
 
 import (
@@ -90,7 +92,7 @@ func StopShared() {
 	}
 }
 
-// Server is a FerretDB run by a test.
+// Server is a FerretDB run by a test, or by the caller of StartInDir.
 type Server struct {
 	dir  string
 	addr string // host:port, fixed after the first start
@@ -126,6 +128,13 @@ func Reserve(t testing.TB) *Server {
 	s := &Server{dir: t.TempDir(), addr: addr}
 	t.Cleanup(s.Stop)
 	return s
+}
+
+// StartInDir runs a FerretDB on a free loopback port with its files in
+// dir, until Stop. It is Start for programs without a testing.TB: the caller
+// owns dir and removes it.
+func StartInDir(dir string) (*Server, error) {
+	return start(dir, "127.0.0.1:0")
 }
 
 func start(dir, addr string) (*Server, error) {
