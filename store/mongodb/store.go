@@ -120,6 +120,14 @@ func Open(rawURL string, opts Options) (*Store, error) {
 	if database == "" {
 		database = DefaultDatabase
 	}
+	if err := checkDatabase(database); err != nil {
+		return nil, err
+	}
+	// An unacknowledged write reports no error, so a duplicate event id or a
+	// failed write would pass unnoticed.
+	if cs.WNumberSet && cs.WNumber == 0 {
+		return nil, errors.New("mongodb: invalid URL: write concern w=0 is not supported, because keptn-api needs acknowledged writes; remove w=0 or set w=1 or w=majority")
+	}
 	if opts.MaxRetryDelay <= 0 {
 		opts.MaxRetryDelay = DefaultMaxRetryDelay
 	}
@@ -151,6 +159,18 @@ func Open(rawURL string, opts Options) (*Store, error) {
 	s.lastErr.Store("not connected yet")
 	go s.prepareLoop(ctx, opts.MaxRetryDelay)
 	return s, nil
+}
+
+// checkDatabase rejects a database name that MongoDB rejects: empty, 64
+// bytes or longer, or with one of the characters / \ . " $ space or NUL.
+func checkDatabase(name string) error {
+	if len(name) >= 64 {
+		return fmt.Errorf("mongodb: invalid database name %q: it must be shorter than 64 bytes", name)
+	}
+	if i := strings.IndexAny(name, "/\\. \"$\x00"); i >= 0 {
+		return fmt.Errorf("mongodb: invalid database name %q: it must not contain %q", name, name[i:i+1])
+	}
+	return nil
 }
 
 // redactor returns a function that replaces the password of rawURL with
