@@ -62,7 +62,7 @@ var errorStatuses = []struct {
 
 // internalPrefix matches the package prefixes that store errors carry for
 // the log, such as "gitrepo: ".
-var internalPrefix = regexp.MustCompile(`\b(gitrepo|sqlite|configsvc|workflow): `)
+var internalPrefix = regexp.MustCompile(`\b(gitrepo|sqlite|mongodb|configsvc|workflow): `)
 
 // clientText is the message of a store error that reaches the client as a
 // 4xx without an operation's own text: its text without package prefixes.
