@@ -53,6 +53,7 @@ var errorStatuses = []struct {
 	{store.ErrAlreadyExists, http.StatusConflict},
 	{store.ErrInvalidQuery, http.StatusBadRequest},
 	{store.ErrInvalidName, http.StatusBadRequest},
+	{store.ErrTooLarge, http.StatusRequestEntityTooLarge},
 	// Before the context errors: an unreachable database can surface as a
 	// driver timeout that wraps context.DeadlineExceeded.
 	{store.ErrUnavailable, http.StatusServiceUnavailable},

@@ -75,10 +75,12 @@ type Store struct {
 	redact func(string) string
 
 	// ready is set once prepare has succeeded; until then every call
-	// returns store.ErrUnavailable. escapeKeys is written before ready.
-	ready      atomic.Bool
-	escapeKeys bool
-	lastErr    atomic.Value // string: why the last preparation failed
+	// returns store.ErrUnavailable. escapeKeys and arraysAsDocuments are
+	// written before ready.
+	ready             atomic.Bool
+	escapeKeys        bool
+	arraysAsDocuments bool
+	lastErr           atomic.Value // string: why the last preparation failed
 
 	// indexed holds the projects whose event collections have their
 	// indexes.
@@ -258,6 +260,8 @@ func (s *Store) prepare(ctx context.Context) error {
 	// FerretDB v1 refuses keys with '.' or a leading '$', which event types
 	// (the keys of lastEventTypes) and event data may hold.
 	_, s.escapeKeys = info["ferretdbVersion"]
+	// FerretDB v1 also rejects arrays inside arrays.
+	s.arraysAsDocuments = s.escapeKeys
 
 	if err := s.createFixedIndexes(ctx); err != nil {
 		return err
