@@ -370,6 +370,9 @@ func (s *Store) DeleteProjectEvents(ctx context.Context, project string) error {
 		return nil
 	}
 
+	// NOTE: an insert of the project that runs meanwhile can leave an event
+	// without its keptnApiEventIDs record, or a root event without its
+	// event, because the drops and the insert's steps interleave.
 	for _, name := range []string{project + rootSuffix, project + invalidatedSuffix, project} {
 		if err := s.db.Collection(name).Drop(ctx); err != nil {
 			return s.translate(op, err)

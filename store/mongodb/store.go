@@ -330,7 +330,7 @@ func (s *Store) translate(op string, err error) error {
 	switch {
 	case mongo.IsDuplicateKeyError(err):
 		return fmt.Errorf("mongodb: %s: %w: %w", op, store.ErrAlreadyExists, err)
-	case unavailable(err):
+	case unavailable(err), droppedMeanwhile(err):
 		return fmt.Errorf("mongodb: %s: %w: %w", op, store.ErrUnavailable, redactedError{err, s.redact})
 	}
 	return fmt.Errorf("mongodb: %s: %w", op, redactedError{err, s.redact})
@@ -346,6 +346,23 @@ func unavailable(err error) bool {
 	var ce topology.ConnectionError
 	return errors.As(err, &ce)
 }
+
+// droppedMeanwhile reports the errors of FerretDB v1 with its SQLite
+// handler when a collection is dropped while a write to it or an index
+// creation on it runs, as when a project is deleted while its events
+// arrive. Repeating the write succeeds, so they count as unavailable.
+func droppedMeanwhile(err error) bool {
+	var se mongo.ServerError
+	if !errors.As(err, &se) || !se.HasErrorCode(ferretInternalError) {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "SQL logic error: no such table") ||
+		strings.Contains(msg, "SQL logic error: index") && strings.Contains(msg, "already exists")
+}
+
+// ferretInternalError is the code of FerretDB's InternalError.
+const ferretInternalError = 1
 
 // redactedError is a driver error whose text has the URL's password
 // replaced.
