@@ -65,9 +65,9 @@ func (s *Service) ApplyEvent(ctx context.Context, ev store.Event) error {
 }
 
 // applyEvent is ApplyEvent. A redelivered event opens and closes approvals
-// and remediations again, but sets lastEventTypes and deployedImage only
-// when no other event of its type with the same or a later time is the last
-// one, so that a late retry does not undo newer events.
+// and remediations again. It sets lastEventTypes and deployedImage only when
+// the last event of its type is not another one of the same or a later time,
+// so that a late retry does not undo newer events.
 func (s *Service) applyEvent(ctx context.Context, ev store.Event, redelivered bool) error {
 	d, err := ParseEventScope(ev.Data)
 	if err != nil {

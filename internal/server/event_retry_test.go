@@ -54,8 +54,8 @@ func TestRetryOfStoredEventUpdatesView(t *testing.T) {
 		}
 	}
 
-	// The datastore answers a stored event with 201 and the configuration
-	// service with 200; either way the view now has the event.
+	// For a stored event the datastore returns 201 and the configuration
+	// service 200. Either way the view now has the event.
 	r := s.send(t, http.MethodPost, datastoreEvents, deployed)
 	checkStatus(t, r, http.StatusCreated)
 	r = s.send(t, http.MethodPost, configBase+"/event", approval)

@@ -43,8 +43,8 @@ type jsonReader struct {
 	arraysAsDocuments bool
 }
 
-// read reads the next value. inArray tells whether the value is an element
-// of an array.
+// read reads the next value. inArray reports whether the value is an
+// element of an array.
 func (r jsonReader) read(inArray bool) (any, error) {
 	dec, esc := r.dec, r.esc
 	tok, err := dec.Token()
