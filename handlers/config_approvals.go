@@ -150,8 +150,9 @@ func (h *Configuration) DeleteRemediations(params remediation.DeleteProjectProje
 
 // PostEvent records an event in the view of its service. The event is also
 // stored through the event bus, like every event the server accepts; one
-// stored already (the datastore received it first) leaves the view as that
-// first delivery set it.
+// stored already (the datastore received it first) is applied to the view
+// again as it was first stored, which changes nothing when the first
+// delivery updated the view.
 func (h *Configuration) PostEvent(params event.PostEventParams, _ any) event.PostEventResponder {
 	texts := errTexts{status: http.StatusBadRequest, project: "Could not update service: project not found",
 		stage: "Could not update service: stage not found", service: "Could not update service: service not found"}

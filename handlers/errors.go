@@ -53,6 +53,7 @@ var errorStatuses = []struct {
 	{store.ErrAlreadyExists, http.StatusConflict},
 	{store.ErrInvalidQuery, http.StatusBadRequest},
 	{store.ErrInvalidName, http.StatusBadRequest},
+	{store.ErrTooLarge, http.StatusRequestEntityTooLarge},
 	// Before the context errors: an unreachable database can surface as a
 	// driver timeout that wraps context.DeadlineExceeded.
 	{store.ErrUnavailable, http.StatusServiceUnavailable},
@@ -62,7 +63,7 @@ var errorStatuses = []struct {
 
 // internalPrefix matches the package prefixes that store errors carry for
 // the log, such as "gitrepo: ".
-var internalPrefix = regexp.MustCompile(`\b(gitrepo|sqlite|configsvc|workflow): `)
+var internalPrefix = regexp.MustCompile(`\b(gitrepo|sqlite|mongodb|configsvc|workflow): `)
 
 // clientText is the message of a store error that reaches the client as a
 // 4xx without an operation's own text: its text without package prefixes.

@@ -32,6 +32,9 @@ var (
 	// ErrInvalidName reports a project name that the backend cannot store,
 	// such as one that is not a valid MongoDB collection name.
 	ErrInvalidName = errors.New("invalid name")
+	// ErrTooLarge reports an event that exceeds the size the backend can
+	// store, such as MongoDB's 16 MiB document limit.
+	ErrTooLarge = errors.New("too large")
 )
 
 // Event is one stored Keptn CloudEvent.

@@ -204,7 +204,7 @@ func openEvents(ctx context.Context, opts options, log *slog.Logger) (eventStore
 		Logger:   log.With("store", "mongodb"),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("--mongodb-url: %w", err)
+		return nil, fmt.Errorf("--mongodb-url, --mongodb-database: %w", err)
 	}
 	return s, nil
 }

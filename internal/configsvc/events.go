@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/keptn-api/keptn-api/internal/keptn"
 	"github.com/keptn-api/keptn-api/store"
@@ -60,6 +61,14 @@ func ParseEventScope(data json.RawMessage) (eventData, error) {
 // services did. It returns an InvalidError for data without project, stage
 // or service, and a not-found error for an unknown one.
 func (s *Service) ApplyEvent(ctx context.Context, ev store.Event) error {
+	return s.applyEvent(ctx, ev, false)
+}
+
+// applyEvent is ApplyEvent. A redelivered event opens and closes approvals
+// and remediations again. It sets lastEventTypes and deployedImage only when
+// the last event of its type is not another one of the same or a later time,
+// so that a late retry does not undo newer events.
+func (s *Service) applyEvent(ctx context.Context, ev store.Event, redelivered bool) error {
 	d, err := ParseEventScope(ev.Data)
 	if err != nil {
 		return err
@@ -68,11 +77,15 @@ func (s *Service) ApplyEvent(ctx context.Context, ev store.Event) error {
 		if svc.LastEventTypes == nil {
 			svc.LastEventTypes = map[string]store.EventRef{}
 		}
-		svc.LastEventTypes[ev.Type] = store.EventRef{KeptnContext: ev.KeptnContext, EventID: ev.ID, Time: ev.Time}
+		last, ok := svc.LastEventTypes[ev.Type]
+		superseded := redelivered && ok && last.EventID != ev.ID && !last.Time.Before(ev.Time)
+		if !superseded {
+			svc.LastEventTypes[ev.Type] = store.EventRef{KeptnContext: ev.KeptnContext, EventID: ev.ID, Time: ev.Time}
+		}
 
 		switch ev.Type {
 		case typeDeploymentFinished:
-			if d.Image != "" && d.Tag != "" {
+			if d.Image != "" && d.Tag != "" && !superseded {
 				svc.DeployedImage = d.Image + ":" + d.Tag
 			}
 		case typeApprovalTriggered:
@@ -86,7 +99,8 @@ func (s *Service) ApplyEvent(ctx context.Context, ev store.Event) error {
 			if d.Remediation != nil && d.Remediation.Result != nil {
 				r.Action = d.Remediation.Result.ActionName
 			}
-			svc.OpenRemediations = append(svc.OpenRemediations, r)
+			// A repeated event replaces its first delivery.
+			svc.OpenRemediations = append(removeRemediation(svc.OpenRemediations, ev.ID), r)
 		case typeRemediationFinished:
 			svc.OpenRemediations = removeRemediations(svc.OpenRemediations, ev.KeptnContext)
 		}
@@ -96,24 +110,26 @@ func (s *Service) ApplyEvent(ctx context.Context, ev store.Event) error {
 
 // Subscriber returns an event bus subscriber that applies every stored event
 // to the view. Events that belong to no service, or to one the view does not
-// know, leave the view unchanged; other failures are logged.
-func (s *Service) Subscriber() func(ctx context.Context, ev store.Event) {
-	return func(ctx context.Context, ev store.Event) {
+// know, leave the view unchanged; other failures are returned, so that the
+// client that posted the event learns of them and can retry.
+func (s *Service) Subscriber() func(ctx context.Context, ev store.Event, redelivered bool) error {
+	return func(ctx context.Context, ev store.Event, redelivered bool) error {
 		if ev.Project == "" || ev.Stage == "" || ev.Service == "" || ev.Type == keptn.TypeProjectDelete {
-			return
+			return nil
 		}
 		if err := s.known.load(ctx, s); err != nil {
-			s.log.Error("loading the services of the configuration view failed", "error", err)
+			return fmt.Errorf("load the services of the configuration view: %w", err)
 		}
 		if !s.known.contains(ev.Project, ev.Stage, ev.Service) {
-			return
+			return nil
 		}
-		err := s.ApplyEvent(ctx, ev)
+		err := s.applyEvent(ctx, ev, redelivered)
 		var inv *InvalidError
 		switch {
 		case err == nil, errors.As(err, &inv), isNotFound(err):
+			return nil
 		default:
-			s.log.Error("updating the configuration view failed", "event_id", ev.ID, "type", ev.Type, "error", err)
+			return fmt.Errorf("update the configuration view: %w", err)
 		}
 	}
 }
@@ -123,6 +139,16 @@ func removeApproval(list []store.Approval, eventID string) []store.Approval {
 	for _, a := range list {
 		if a.EventID != eventID {
 			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func removeRemediation(list []store.Remediation, eventID string) []store.Remediation {
+	var out []store.Remediation
+	for _, r := range list {
+		if r.EventID != eventID {
+			out = append(out, r)
 		}
 	}
 	return out

@@ -18,10 +18,15 @@ import (
 // order, arrays arrays, integers that fit int64 int64, other numbers
 // double. Of a key given twice, the last value is kept at the place of the
 // first.
-func jsonToBSON(data []byte, esc escaper) (any, error) {
+//
+// With arraysAsDocuments, an array inside an array becomes a document with
+// the keys "0", "1" and so on, because FerretDB v1 rejects nested arrays.
+// The document serves only queries: reads return the stored JSON text.
+func jsonToBSON(data []byte, esc escaper, arraysAsDocuments bool) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	v, err := readJSON(dec, esc)
+	r := jsonReader{dec: dec, esc: esc, arraysAsDocuments: arraysAsDocuments}
+	v, err := r.read(false)
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +36,17 @@ func jsonToBSON(data []byte, esc escaper) (any, error) {
 	return v, nil
 }
 
-func readJSON(dec *json.Decoder, esc escaper) (any, error) {
+// jsonReader reads one JSON value from dec as jsonToBSON converts it.
+type jsonReader struct {
+	dec               *json.Decoder
+	esc               escaper
+	arraysAsDocuments bool
+}
+
+// read reads the next value. inArray reports whether the value is an
+// element of an array.
+func (r jsonReader) read(inArray bool) (any, error) {
+	dec, esc := r.dec, r.esc
 	tok, err := dec.Token()
 	if err != nil {
 		return nil, err
@@ -41,13 +56,20 @@ func readJSON(dec *json.Decoder, esc escaper) (any, error) {
 		if t == '[' {
 			arr := bson.A{}
 			for dec.More() {
-				v, err := readJSON(dec, esc)
+				v, err := r.read(true)
 				if err != nil {
 					return nil, err
 				}
 				arr = append(arr, v)
 			}
 			_, err := dec.Token()
+			if inArray && r.arraysAsDocuments {
+				doc := make(bson.D, len(arr))
+				for i, v := range arr {
+					doc[i] = bson.E{Key: strconv.Itoa(i), Value: v}
+				}
+				return doc, err
+			}
 			return arr, err
 		}
 		doc := bson.D{}
@@ -58,7 +80,7 @@ func readJSON(dec *json.Decoder, esc escaper) (any, error) {
 				return nil, err
 			}
 			key := esc.key(keyTok.(string))
-			v, err := readJSON(dec, esc)
+			v, err := r.read(false)
 			if err != nil {
 				return nil, err
 			}

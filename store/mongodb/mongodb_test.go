@@ -3,6 +3,7 @@ package mongodb_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,5 +47,30 @@ func TestProjects(t *testing.T) {
 		t.Run(target.Name, func(t *testing.T) {
 			storetest.RunProjects(t, func(t *testing.T) store.Projects { return openTemp(t, target.URL) })
 		})
+	}
+}
+
+// TestOpenRejectsUnusableSettings checks that settings that would fail
+// every request fail Open instead, with the offending value named.
+func TestOpenRejectsUnusableSettings(t *testing.T) {
+	url := testmongo.Shared(t)
+	cases := []struct {
+		url, database, want string
+	}{
+		{url, "a.b", `invalid database name "a.b"`},
+		{"mongodb://127.0.0.1:1/bad%20db", "", `invalid database name "bad db"`},
+		{url, strings.Repeat("d", 64), "shorter than 64 bytes"},
+		{"mongodb://127.0.0.1:1/keptn?w=0", "", "w=0"},
+	}
+	for _, c := range cases {
+		s, err := mongodb.Open(c.url, mongodb.Options{Database: c.database})
+		if err == nil {
+			s.Close()
+			t.Errorf("Open(%q, database %q) succeeded, want an error containing %q", c.url, c.database, c.want)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Open(%q, database %q) = %v, want an error containing %q", c.url, c.database, err, c.want)
+		}
 	}
 }

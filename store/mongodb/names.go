@@ -45,8 +45,9 @@ func checkProject(name string) error {
 		reason = "is not valid UTF-8"
 	case strings.ContainsAny(name, "$\x00"):
 		reason = "contains '$' or a NUL character"
-	case strings.HasPrefix(name, ".") || strings.HasPrefix(name, "system."):
-		reason = `starts with "." or "system."`
+	// FerretDB keeps its own metadata in collections named _ferretdb_*.
+	case strings.HasPrefix(name, ".") || strings.HasPrefix(name, "system.") || strings.HasPrefix(name, "_ferretdb_"):
+		reason = `starts with ".", "system." or "_ferretdb_"`
 	}
 	if reason == "" {
 		return nil

@@ -273,6 +273,8 @@ func (s *Store) modifyProject(ctx context.Context, op, name string, change func(
 		}
 		filter := append(byName(name), bson.E{Key: "keptnApiRevision", Value: revisionValue(v.Revision)})
 		v.Revision++
+		// NOTE: FerretDB does not apply the filter and the replacement
+		// atomically, so there two processes can both write one revision.
 		res, err := s.db.Collection(viewCollection).ReplaceOne(ctx, filter, v)
 		if err != nil {
 			return s.translate(op, err)

@@ -75,10 +75,12 @@ type Store struct {
 	redact func(string) string
 
 	// ready is set once prepare has succeeded; until then every call
-	// returns store.ErrUnavailable. escapeKeys is written before ready.
-	ready      atomic.Bool
-	escapeKeys bool
-	lastErr    atomic.Value // string: why the last preparation failed
+	// returns store.ErrUnavailable. escapeKeys and arraysAsDocuments are
+	// written before ready.
+	ready             atomic.Bool
+	escapeKeys        bool
+	arraysAsDocuments bool
+	lastErr           atomic.Value // string: why the last preparation failed
 
 	// indexed holds the projects whose event collections have their
 	// indexes.
@@ -120,6 +122,14 @@ func Open(rawURL string, opts Options) (*Store, error) {
 	if database == "" {
 		database = DefaultDatabase
 	}
+	if err := checkDatabase(database); err != nil {
+		return nil, err
+	}
+	// An unacknowledged write reports no error, so a duplicate event id or a
+	// failed write would pass unnoticed.
+	if cs.WNumberSet && cs.WNumber == 0 {
+		return nil, errors.New("mongodb: invalid URL: write concern w=0 is not supported, because keptn-api needs acknowledged writes; remove w=0 or set w=1 or w=majority")
+	}
 	if opts.MaxRetryDelay <= 0 {
 		opts.MaxRetryDelay = DefaultMaxRetryDelay
 	}
@@ -151,6 +161,18 @@ func Open(rawURL string, opts Options) (*Store, error) {
 	s.lastErr.Store("not connected yet")
 	go s.prepareLoop(ctx, opts.MaxRetryDelay)
 	return s, nil
+}
+
+// checkDatabase rejects a database name that MongoDB rejects: empty, 64
+// bytes or longer, or with one of the characters / \ . " $ space or NUL.
+func checkDatabase(name string) error {
+	if len(name) >= 64 {
+		return fmt.Errorf("mongodb: invalid database name %q: it must be shorter than 64 bytes", name)
+	}
+	if i := strings.IndexAny(name, "/\\. \"$\x00"); i >= 0 {
+		return fmt.Errorf("mongodb: invalid database name %q: it must not contain %q", name, name[i:i+1])
+	}
+	return nil
 }
 
 // redactor returns a function that replaces the password of rawURL with
@@ -238,6 +260,8 @@ func (s *Store) prepare(ctx context.Context) error {
 	// FerretDB v1 refuses keys with '.' or a leading '$', which event types
 	// (the keys of lastEventTypes) and event data may hold.
 	_, s.escapeKeys = info["ferretdbVersion"]
+	// FerretDB v1 also rejects arrays inside arrays.
+	s.arraysAsDocuments = s.escapeKeys
 
 	if err := s.createFixedIndexes(ctx); err != nil {
 		return err
@@ -306,7 +330,7 @@ func (s *Store) translate(op string, err error) error {
 	switch {
 	case mongo.IsDuplicateKeyError(err):
 		return fmt.Errorf("mongodb: %s: %w: %w", op, store.ErrAlreadyExists, err)
-	case unavailable(err):
+	case unavailable(err), droppedMeanwhile(err):
 		return fmt.Errorf("mongodb: %s: %w: %w", op, store.ErrUnavailable, redactedError{err, s.redact})
 	}
 	return fmt.Errorf("mongodb: %s: %w", op, redactedError{err, s.redact})
@@ -322,6 +346,23 @@ func unavailable(err error) bool {
 	var ce topology.ConnectionError
 	return errors.As(err, &ce)
 }
+
+// droppedMeanwhile reports the errors of FerretDB v1 with its SQLite
+// handler when a collection is dropped while a write to it or an index
+// creation on it runs, as when a project is deleted while its events
+// arrive. Repeating the write succeeds, so they count as unavailable.
+func droppedMeanwhile(err error) bool {
+	var se mongo.ServerError
+	if !errors.As(err, &se) || !se.HasErrorCode(ferretInternalError) {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "SQL logic error: no such table") ||
+		strings.Contains(msg, "SQL logic error: index") && strings.Contains(msg, "already exists")
+}
+
+// ferretInternalError is the code of FerretDB's InternalError.
+const ferretInternalError = 1
 
 // redactedError is a driver error whose text has the URL's password
 // replaced.
