@@ -356,9 +356,12 @@ func droppedMeanwhile(err error) bool {
 	if !errors.As(err, &se) || !se.HasErrorCode(ferretInternalError) {
 		return false
 	}
+	// SQLite reports the missing table as "SQL logic error" or, when the
+	// schema changed between preparing and running a statement, as
+	// "database schema has changed".
 	msg := err.Error()
-	return strings.Contains(msg, "SQL logic error: no such table") ||
-		strings.Contains(msg, "SQL logic error: index") && strings.Contains(msg, "already exists")
+	return strings.Contains(msg, "no such table: ") ||
+		strings.Contains(msg, "index ") && strings.Contains(msg, "already exists")
 }
 
 // ferretInternalError is the code of FerretDB's InternalError.
