@@ -358,10 +358,12 @@ func droppedMeanwhile(err error) bool {
 	}
 	// SQLite reports the missing table as "SQL logic error" or, when the
 	// schema changed between preparing and running a statement, as
-	// "database schema has changed".
+	// "database schema has changed". Two writers that recreate the dropped
+	// collection at once collide on FerretDB's own index of its tables.
 	msg := err.Error()
 	return strings.Contains(msg, "no such table: ") ||
-		strings.Contains(msg, "index ") && strings.Contains(msg, "already exists")
+		strings.Contains(msg, "index ") && strings.Contains(msg, "already exists") ||
+		strings.Contains(msg, "UNIQUE constraint failed: index ")
 }
 
 // ferretInternalError is the code of FerretDB's InternalError.
