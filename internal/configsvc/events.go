@@ -89,20 +89,22 @@ func (s *Service) applyEvent(ctx context.Context, ev store.Event, redelivered bo
 				svc.DeployedImage = d.Image + ":" + d.Tag
 			}
 		case typeApprovalTriggered:
-			svc.OpenApprovals = append(removeApproval(svc.OpenApprovals, ev.ID), store.Approval{
+			open := without(svc.OpenApprovals, func(old store.Approval) bool { return old.EventID == ev.ID })
+			svc.OpenApprovals = append(open, store.Approval{
 				EventID: ev.ID, KeptnContext: ev.KeptnContext, Time: ev.Time.String(), Image: d.Image, Tag: d.Tag,
 			})
 		case typeApprovalFinished:
-			svc.OpenApprovals = removeApproval(svc.OpenApprovals, ev.TriggeredID)
+			svc.OpenApprovals = without(svc.OpenApprovals, func(old store.Approval) bool { return old.EventID == ev.TriggeredID })
 		case typeRemediationTriggered, typeRemediationChanged:
 			r := store.Remediation{EventID: ev.ID, KeptnContext: ev.KeptnContext, Time: ev.Time.String(), Type: ev.Type}
 			if d.Remediation != nil && d.Remediation.Result != nil {
 				r.Action = d.Remediation.Result.ActionName
 			}
 			// A repeated event replaces its first delivery.
-			svc.OpenRemediations = append(removeRemediation(svc.OpenRemediations, ev.ID), r)
+			open := without(svc.OpenRemediations, func(old store.Remediation) bool { return old.EventID == ev.ID })
+			svc.OpenRemediations = append(open, r)
 		case typeRemediationFinished:
-			svc.OpenRemediations = removeRemediations(svc.OpenRemediations, ev.KeptnContext)
+			svc.OpenRemediations = without(svc.OpenRemediations, func(old store.Remediation) bool { return old.KeptnContext == ev.KeptnContext })
 		}
 		return nil
 	})
@@ -134,31 +136,13 @@ func (s *Service) Subscriber() func(ctx context.Context, ev store.Event, redeliv
 	}
 }
 
-func removeApproval(list []store.Approval, eventID string) []store.Approval {
-	var out []store.Approval
-	for _, a := range list {
-		if a.EventID != eventID {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-func removeRemediation(list []store.Remediation, eventID string) []store.Remediation {
-	var out []store.Remediation
-	for _, r := range list {
-		if r.EventID != eventID {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-func removeRemediations(list []store.Remediation, keptnContext string) []store.Remediation {
-	var out []store.Remediation
-	for _, r := range list {
-		if r.KeptnContext != keptnContext {
-			out = append(out, r)
+// without returns the items of list for which drop is false, in a new
+// slice, so that the list read from the view stays as it was.
+func without[T any](list []T, drop func(T) bool) []T {
+	var out []T
+	for _, item := range list {
+		if !drop(item) {
+			out = append(out, item)
 		}
 	}
 	return out
