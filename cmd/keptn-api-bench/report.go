@@ -209,7 +209,7 @@ func (p pass) memoryText() string {
 	return text + "."
 }
 
-// noFloorsText says why a pass has no floor table.
+// noFloorsText returns the reason why a pass has no floor table.
 func (p pass) noFloorsText() string {
 	if p.ferretdb {
 		return "These figures are FerretDB's, not MongoDB's, and they are not held to the floors."

@@ -190,7 +190,7 @@ type eventStore interface {
 // openEvents opens the MongoDB store when --mongodb-url is set, else the
 // SQLite file in the data directory. The MongoDB store returns at once and
 // connects in the background, so the server starts while MongoDB is down
-// and answers 503 until it is reachable.
+// and returns 503 until it is reachable.
 func openEvents(ctx context.Context, opts options, log *slog.Logger) (eventStore, error) {
 	if opts.MongoDBURL == "" {
 		cacheBytes := opts.QueryCacheSize

@@ -271,7 +271,7 @@ func TestMongoUnavailable(t *testing.T) {
 	}
 }
 
-// waitAvailable polls until the datastore answers 200.
+// waitAvailable polls until the datastore returns 200.
 func waitAvailable(t *testing.T, s *testServer) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)

@@ -146,8 +146,8 @@ func start(dir, addr string) (*Server, error) {
 }
 
 // URL is the connection string of the server, without a database name.
-// It limits each client to one connection: FerretDB's SQLite handler fails
-// concurrent writes to one database with SQLITE_BUSY when the machine is
+// It limits each client to one connection, because FerretDB's SQLite handler
+// fails concurrent writes to one database with SQLITE_BUSY when the machine is
 // loaded, and a database is a file of its own, so tests on different
 // databases still run in parallel. Options that a caller appends start
 // with '&'.

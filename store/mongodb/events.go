@@ -178,10 +178,10 @@ func eventTime(v bson.RawValue) time.Time {
 const maxDocumentBytes = 16 << 20
 
 // InsertEvent stores ev (see store.Events). The id is claimed first in
-// keptnApiEventIDs, together with the document; then the document goes to
+// keptnApiEventIDs, together with the document. Then the document goes to
 // the project's collection, the context mapping, the root events and the
-// invalidated events, each step idempotent; last, the claim drops the
-// document. An insert interrupted on the way is completed by the next
+// invalidated events, and each of these steps is idempotent. Last, the
+// claim drops the document. An insert interrupted on the way is completed by the next
 // InsertEvent of the same id or at the next start-up.
 func (s *Store) InsertEvent(ctx context.Context, ev store.Event) error {
 	op := "insert event " + quote(ev.ID)

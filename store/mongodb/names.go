@@ -86,8 +86,8 @@ func (s *Store) listProjects(ctx context.Context) ([]string, error) {
 }
 
 // escaper turns document keys into keys the server accepts and back. It is
-// the identity unless the server refuses '.' and a leading '$' in keys
-// (FerretDB v1); then '%', '.' and a leading '$' are written as %25, %2E
+// the identity unless the server rejects '.' and a leading '$' in keys, as
+// FerretDB v1 does. Then '%', '.' and a leading '$' are written as %25, %2E
 // and %24.
 type escaper bool
 

@@ -102,8 +102,9 @@ type Store struct {
 
 // Open checks rawURL, creates a client and returns at once. The database
 // is prepared in the background (indexes, migration of Keptn 0.7
-// documents, completion of interrupted inserts), retried with backoff while
-// it is unreachable; until then every call returns store.ErrUnavailable.
+// documents, completion of interrupted inserts) and retried with backoff
+// while it is unreachable. Until then every call returns
+// store.ErrUnavailable.
 // A malformed URL is an error. The caller must Close the returned Store.
 //
 // Unless the URL says otherwise, writes wait for a majority of the replica
